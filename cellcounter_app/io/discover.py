@@ -1,0 +1,100 @@
+"""Find the image files among files and folders the user chose."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp"})
+"""Lower-case suffixes CellCounter reads (``.ome.tif`` ends in ``.tif``)."""
+
+NOT_AN_IMAGE = "not an image file"
+NO_SUCH_PATH = "no such file or folder"
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def is_image_file(path: str | Path) -> bool:
+    """Whether ``path`` is an existing file with an image extension.
+
+    Examples
+    --------
+    >>> is_image_file("no/such/file.tif")
+    False
+    """
+    path = Path(path)
+    return path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
+
+
+def natural_key(path: str | Path) -> tuple[tuple[object, ...], ...]:
+    """Sort key that orders numbers by value: ``img2`` before ``img10``.
+
+    Compares path components one by one, ignoring case.
+
+    Examples
+    --------
+    >>> sorted(["img10.tif", "img2.tif", "Img1.tif"], key=natural_key)
+    ['Img1.tif', 'img2.tif', 'img10.tif']
+    """
+    parts = Path(path).parts
+    return tuple(
+        tuple(int(chunk) if i % 2 else chunk.casefold() for i, chunk in enumerate(_DIGITS.split(part)))
+        for part in parts
+    )
+
+
+def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The image files among ``inputs``, and the inputs that were skipped.
+
+    Parameters
+    ----------
+    inputs : iterable of str or Path
+        Files and folders.  Folders are searched recursively; hidden files
+        and folders (names starting with ``.``) inside them are ignored.
+
+    Returns
+    -------
+    images : list of Path
+        Image files (see `IMAGE_EXTENSIONS`), each once, in natural order of
+        their paths (``img2`` before ``img10``).
+    skipped : list of (Path, str)
+        Paths that are not read, with the reason: ``"no such file or
+        folder"``, ``"not an image file"`` or ``"cannot list folder: ..."``.
+
+    Examples
+    --------
+    >>> images, skipped = find_images(["no/such/folder"])
+    >>> images, skipped[0][1]
+    ([], 'no such file or folder')
+    """
+    images: dict[Path, Path] = {}  # resolved path -> path as found
+    skipped: list[tuple[Path, str]] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            _walk(path, images, skipped)
+        elif path.is_file():
+            _add(path, images, skipped)
+        else:
+            skipped.append((path, NO_SUCH_PATH))
+    return sorted(images.values(), key=lambda p: (natural_key(p), str(p))), skipped
+
+
+def _add(path: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]]) -> None:
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        images.setdefault(path.resolve(), path)
+    else:
+        skipped.append((path, NOT_AN_IMAGE))
+
+
+def _walk(folder: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]]) -> None:
+    def failed(error: OSError) -> None:
+        skipped.append((Path(error.filename or folder), f"cannot list folder: {error.strerror or error}"))
+
+    for root, dirs, files in os.walk(folder, onerror=failed):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                _add(Path(root) / name, images, skipped)
