@@ -1,0 +1,211 @@
+"""Per-image outputs: label TIFFs and overlay PNGs (outlines and centroids)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+from PIL import Image
+from scipy import ndimage
+from skimage.segmentation import find_boundaries
+
+from .atomic import atomic_path, check_writable
+
+DEFAULT_COLOR: tuple[int, int, int] = (255, 215, 0)
+LOW_PERCENTILE, HIGH_PERCENTILE = 1.0, 99.8
+CROSS_ARM = 2
+"""Half length in pixels of the cross drawn at each centroid (the cross is 5 px wide)."""
+
+
+def write_label_image(
+    labels: np.ndarray,
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+) -> Path:
+    """Write a label image (0 = background, n = object n) as a zlib-compressed TIFF.
+
+    Parameters
+    ----------
+    labels : (H, W) or (Z, H, W) array of non-negative integers
+        The label image.
+    path : path-like
+        The ``.tif`` file to write.
+    force : bool
+        Overwrite ``path`` if it exists.
+
+    Returns
+    -------
+    Path
+        ``path``. The file holds uint16 values, or uint32 when a label is
+        above 65535.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = write_label_image(np.eye(4, dtype=np.int32), Path(tempfile.mkdtemp()) / "l.tif")
+    >>> tifffile.imread(out).dtype
+    dtype('uint16')
+    """
+    labels = np.asarray(labels)
+    if labels.ndim not in (2, 3):
+        raise ValueError(f"labels must be a 2-D or 3-D array, got {labels.ndim} dimension(s)")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be an integer array, got dtype {labels.dtype}")
+    low = int(labels.min()) if labels.size else 0
+    high = int(labels.max()) if labels.size else 0
+    if low < 0:
+        raise ValueError(f"labels must be >= 0, got a minimum of {low}")
+    if high > np.iinfo(np.uint32).max:
+        raise ValueError(f"labels must be <= {np.iinfo(np.uint32).max}, got a maximum of {high}")
+    dtype = np.uint16 if high <= np.iinfo(np.uint16).max else np.uint32
+    target = Path(path)
+    check_writable(target, force=force)
+    with atomic_path(target) as tmp:
+        tifffile.imwrite(tmp, labels.astype(dtype, copy=False), compression="zlib",
+                         photometric="minisblack")
+    return target
+
+
+def render_overlay(
+    image: np.ndarray,
+    labels: np.ndarray,
+    cells: Mapping[str, Any] | None = None,
+    *,
+    color: Sequence[int] = DEFAULT_COLOR,
+    outline: bool = True,
+    centroids: bool = True,
+) -> np.ndarray:
+    """Draw object outlines and centroids over a contrast-stretched image.
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, C) or (C, H, W) array
+        The counted image. An 8-bit image with 3 or 4 channels is shown in
+        colour (alpha dropped); any other multichannel image is shown as the
+        maximum over its channels, in grey.
+    labels : (H, W) array of integers
+        The objects (0 = background).
+    cells : mapping, optional
+        Per-cell columns; when it has ``x`` (column) and ``y`` (row) they place
+        the centroid marks, otherwise the centroids are computed from
+        ``labels``.
+    color : 3 ints in [0, 255]
+        RGB colour of the outlines and marks.
+    outline : bool
+        Draw the 1-pixel inner boundary of every object.
+    centroids : bool
+        Draw a small cross at each object's centroid.
+
+    Returns
+    -------
+    (H, W, 3) uint8 array
+        The image stretched from its 1st to its 99.8th percentile to 0-255.
+
+    Examples
+    --------
+    >>> labels = np.zeros((9, 9), int); labels[2:7, 2:7] = 1
+    >>> rgb = render_overlay(labels * 100.0, labels, centroids=False)
+    >>> rgb.shape, rgb[2, 2].tolist(), rgb[4, 4].tolist(), rgb[0, 0].tolist()
+    ((9, 9, 3), [255, 215, 0], [255, 255, 255], [0, 0, 0])
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be a 2-D integer array, got shape {labels.shape} "
+                         f"and dtype {labels.dtype}")
+    rgb_color = _check_color(color)
+    rgb = _stretched_rgb(_channels_last(np.asarray(image), labels.shape))
+    if outline:
+        rgb[find_boundaries(labels, mode="inner")] = rgb_color
+    if centroids:
+        rows, cols = _centroids(labels, cells)
+        _draw_crosses(rgb, rows, cols, rgb_color)
+    return rgb
+
+
+def write_overlay(
+    image: np.ndarray,
+    labels: np.ndarray,
+    path: str | os.PathLike[str],
+    *,
+    cells: Mapping[str, Any] | None = None,
+    force: bool = False,
+    **kw: Any,
+) -> Path:
+    """Render an overlay with :func:`render_overlay` and write it as a PNG.
+
+    Extra keyword arguments (``color``, ``outline``, ``centroids``) go to
+    :func:`render_overlay`. Returns ``path``.
+    """
+    target = Path(path)
+    check_writable(target, force=force)
+    rgb = render_overlay(image, labels, cells, **kw)
+    with atomic_path(target) as tmp:
+        Image.fromarray(rgb).save(tmp, format="PNG")
+    return target
+
+
+def _check_color(color: Sequence[int]) -> np.ndarray:
+    values = np.asarray(color)
+    if values.shape != (3,) or values.dtype.kind not in "iu" or values.min() < 0 or values.max() > 255:
+        raise ValueError(f"color must be 3 integers between 0 and 255, got {tuple(np.ravel(values).tolist())}")
+    return values.astype(np.uint8)
+
+
+def _channels_last(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if image.shape == shape:
+        return image
+    if image.ndim == 3 and image.shape[:2] == shape:
+        return image
+    if image.ndim == 3 and image.shape[1:] == shape:
+        return np.moveaxis(image, 0, -1)
+    raise ValueError(f"image must be (H, W), (H, W, C) or (C, H, W) with (H, W) = labels shape {shape}, "
+                     f"got shape {image.shape}")
+
+
+def _stretched_rgb(image: np.ndarray) -> np.ndarray:
+    colour = image.ndim == 3 and image.shape[-1] in (3, 4) and image.dtype == np.uint8
+    if colour:
+        values = image[..., :3].astype(np.float32)
+    elif image.ndim == 3:
+        values = image.max(axis=-1).astype(np.float32)
+    else:
+        values = image.astype(np.float32)
+    finite = np.isfinite(values)
+    if finite.any():
+        low, high = np.percentile(values[finite], (LOW_PERCENTILE, HIGH_PERCENTILE))
+    else:
+        low = high = 0.0
+    scale = 255.0 / (high - low) if high > low else 0.0
+    stretched = np.clip((np.where(finite, values, low) - low) * scale, 0, 255)
+    out = np.rint(stretched).astype(np.uint8)
+    if not colour:
+        out = np.repeat(out[..., None], 3, axis=-1)
+    return np.ascontiguousarray(out)
+
+
+def _centroids(labels: np.ndarray, cells: Mapping[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    if cells is not None and "x" in cells and "y" in cells:
+        cols = np.asarray(cells["x"], dtype=float)
+        rows = np.asarray(cells["y"], dtype=float)
+    else:
+        ids = np.unique(labels)
+        ids = ids[ids > 0]
+        if ids.size == 0:
+            return np.empty(0, dtype=int), np.empty(0, dtype=int)
+        centres = np.asarray(ndimage.center_of_mass(np.ones(labels.shape), labels, ids), dtype=float)
+        rows, cols = centres[:, 0], centres[:, 1]
+    keep = np.isfinite(rows) & np.isfinite(cols)
+    return np.rint(rows[keep]).astype(int), np.rint(cols[keep]).astype(int)
+
+
+def _draw_crosses(rgb: np.ndarray, rows: np.ndarray, cols: np.ndarray, color: np.ndarray) -> None:
+    height, width = rgb.shape[:2]
+    for offset in range(-CROSS_ARM, CROSS_ARM + 1):
+        for r, c in ((rows + offset, cols), (rows, cols + offset)):
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            rgb[r[inside], c[inside]] = color

@@ -1,0 +1,225 @@
+"""The tables every exporter writes: one header and a list of rows per table.
+
+Values are plain Python (``str``, ``int``, ``float``, ``bool``) or ``None`` for
+an empty cell; NaN and infinities become ``None`` so that no exporter ever
+writes the text "nan".
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..postprocess.params import PARAM_SPECS
+from ..results import CELL_COLUMNS, ImageResult
+
+Table = tuple[list[str], list[list[Any]]]
+
+SUMMARY_VALUE_COLUMNS: tuple[str, ...] = (
+    "density_per_mm2",
+    "area_fraction",
+    "mean_area_px",
+    "mean_area_um2",
+    "pixel_size_um",
+    "width",
+    "height",
+)
+"""Per-image summary keys exported after ``count`` in the ``Images`` table."""
+
+INTEGER_KEYS = frozenset({"width", "height"})
+
+MODEL_COLUMNS: tuple[str, ...] = ("model", "model_version", "model_sha256", "provider")
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "group",
+    "n_images",
+    "n_counted",
+    "n_failed",
+    "total_count",
+    "mean_count",
+    "sd_count",
+    "mean_density_per_mm2",
+    "mean_area_px",
+    "mean_area_um2",
+)
+
+ALL_GROUP = "All"
+
+
+def clean(value: Any) -> Any:
+    """``value`` as a plain Python value for a table cell; None when empty or not finite.
+
+    Examples
+    --------
+    >>> clean(np.float32(1.5)), clean(float("nan")), clean(np.int64(3)), clean(None)
+    (1.5, None, 3, None)
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+def param_names(results: Iterable[ImageResult]) -> list[str]:
+    """Parameter columns: `PARAM_SPECS` order, then any other keys found, sorted."""
+    known = [spec.name for spec in PARAM_SPECS]
+    extra = sorted({key for r in results for key in r.params} - set(known))
+    return known + extra
+
+
+def image_rows(results: Sequence[ImageResult]) -> Table:
+    """Header and one row per image (counted or failed) for the ``Images`` table.
+
+    A failed image keeps its status ``"error"`` and message and has an empty
+    count.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> r = ImageResult(Path("a/b.tif"), "a/b.tif", summary={"count": 4.0})
+    >>> header, rows = image_rows([r])
+    >>> header[:4], rows[0][:4]
+    (['image', 'status', 'error', 'count'], ['a/b.tif', 'ok', None, 4])
+    """
+    params = param_names(results)
+    header = [
+        "image", "status", "error", "count", *SUMMARY_VALUE_COLUMNS, *MODEL_COLUMNS,
+        *params, "seconds", "timestamp",
+    ]
+    rows: list[list[Any]] = []
+    for r in results:
+        count = clean(r.summary.get("count")) if r.ok else None
+        model = r.model
+        model_values = [model.name, model.version, model.sha256, model.provider] if model else [None] * 4
+        rows.append([
+            r.name, r.status, r.error or None, int(count) if count is not None else None,
+            *(_summary_value(r, key) for key in SUMMARY_VALUE_COLUMNS),
+            *(value or None for value in model_values),
+            *(clean(r.params.get(name)) for name in params),
+            clean(r.seconds), r.timestamp or None,
+        ])
+    return header, rows
+
+
+def cell_rows(results: Sequence[ImageResult]) -> Table:
+    """Header and one row per cell of every image for the ``Cells`` table.
+
+    Columns are ``image`` then `CELL_COLUMNS`; a column missing from an
+    image's ``cells`` is left empty.
+    """
+    header = ["image", *CELL_COLUMNS]
+    rows: list[list[Any]] = []
+    for r in results:
+        n = len(r.cells.get("cell_id", ()))
+        if n == 0:
+            continue
+        columns = [[r.name] * n] + [_column_values(r.cells.get(col), n) for col in CELL_COLUMNS]
+        rows.extend(list(row) for row in zip(*columns))
+    return header, rows
+
+
+def summary_rows(
+    results: Sequence[ImageResult],
+    group_by: Callable[[ImageResult], str] | None = None,
+) -> Table:
+    """Header and one row per group of images, then an ``"All"`` row.
+
+    Parameters
+    ----------
+    results : sequence of ImageResult
+        The images, counted or failed.
+    group_by : callable, optional
+        Maps a result to its group name. Default: the folder part of
+        ``result.name`` (``"."`` for images at the top level).
+
+    Returns
+    -------
+    header, rows
+        Groups in sorted order. ``mean_count`` and ``sd_count`` (sample
+        standard deviation, needs two counted images) are over the counted
+        images; ``mean_density_per_mm2``, ``mean_area_px`` and
+        ``mean_area_um2`` are means of the per-image values over the counted
+        images where the value is defined (e.g. density needs a pixel size).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> rs = [ImageResult(Path(n), n, summary={"count": c}) for n, c in (("a/1.tif", 2), ("a/2.tif", 4))]
+    >>> header, rows = summary_rows(rs)
+    >>> [row[:7] for row in rows]
+    [['a', 2, 2, 0, 6, 3.0, 1.4142135623730951], ['All', 2, 2, 0, 6, 3.0, 1.4142135623730951]]
+    """
+    key = group_by if group_by is not None else folder_of
+    groups: dict[str, list[ImageResult]] = {}
+    for r in results:
+        groups.setdefault(str(key(r)), []).append(r)
+    rows = [_summary_row(name, groups[name]) for name in sorted(groups)]
+    rows.append(_summary_row(ALL_GROUP, list(results)))
+    return list(SUMMARY_COLUMNS), rows
+
+
+def folder_of(result: ImageResult) -> str:
+    """The folder part of ``result.name`` (POSIX form), ``"."`` at the top level."""
+    folder, _, _ = result.name.replace("\\", "/").rpartition("/")
+    return folder or "."
+
+
+def info_rows(results: Sequence[ImageResult], extra_info: Mapping[str, str] | None = None) -> Table:
+    """Header and ``key, value`` rows: ``extra_info`` first, then batch totals."""
+    counted = [r for r in results if r.ok]
+    models = sorted({f"{r.model.name} {r.model.version}".strip() for r in results if r.model})
+    rows: list[list[Any]] = [[str(k), clean(v)] for k, v in (extra_info or {}).items()]
+    rows += [
+        ["images", len(results)],
+        ["images_counted", len(counted)],
+        ["images_failed", len(results) - len(counted)],
+        ["cells", sum(r.count for r in counted)],
+        ["models", ", ".join(models)],
+    ]
+    return ["key", "value"], rows
+
+
+def _summary_value(result: ImageResult, key: str) -> Any:
+    value = clean(result.summary.get(key))
+    if key in INTEGER_KEYS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _column_values(values: Any, n: int) -> list[Any]:
+    if values is None:
+        return [None] * n
+    array = np.asarray(values)
+    if len(array) != n:
+        raise ValueError(f"cell columns must all have {n} entries (one per cell_id), got {len(array)}")
+    if array.dtype.kind in "iub" or (array.dtype.kind == "f" and np.isfinite(array).all()):
+        return array.tolist()
+    return [clean(v) for v in array.tolist()]
+
+
+def _summary_row(name: str, results: list[ImageResult]) -> list[Any]:
+    counted = [r for r in results if r.ok]
+    counts = [r.count for r in counted]
+    return [
+        name,
+        len(results),
+        len(counted),
+        len(results) - len(counted),
+        sum(counts),
+        statistics.fmean(counts) if counts else None,
+        statistics.stdev(counts) if len(counts) >= 2 else None,
+        *(_mean_defined(r.summary.get(key) for r in counted)
+          for key in ("density_per_mm2", "mean_area_px", "mean_area_um2")),
+    ]
+
+
+def _mean_defined(values: Iterable[Any]) -> float | None:
+    defined = [v for v in (clean(x) for x in values) if isinstance(v, (int, float))]
+    return statistics.fmean(defined) if defined else None
