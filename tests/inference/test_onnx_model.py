@@ -4,7 +4,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 import tracemalloc
 
 import numpy as np
@@ -156,20 +155,17 @@ def test_progress_and_cancel(make_model):
     assert len(seen) == 6
 
 
-def test_large_image_is_fast_and_memory_bounded(make_model):
+def test_large_image_is_memory_bounded(make_model):
     model = OnnxModel(make_model(meta=_meta(tile_size=512, tile_overlap=64)), use_gpu=False)
     image = np.random.default_rng(2).integers(0, 4000, size=(4096, 4096), dtype=np.uint16)
     tracemalloc.start()
     try:
-        start = time.perf_counter()
         out = model.predict(image)
-        seconds = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert out.shape == image.shape
     assert peak < out.nbytes + 48 * 2**20  # output + tiles + statistics sample, no full float copy
-    assert seconds < 10
 
 
 def test_inference_imports_neither_onnx_nor_qt_nor_torch():
