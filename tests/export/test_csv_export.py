@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cellcounter_app.export import OutputExistsError, read_workbook, write_csv, write_workbook
+from cellcounter_app.export import (OutputExistsError, cell_rows, image_rows, read_workbook, summary_rows,
+                                    write_csv, write_workbook)
 from cellcounter_app.export.csv_export import table_to_csv
 from cellcounter_app.results import STATUS_ERROR, ImageResult
 
@@ -24,10 +25,11 @@ def test_writes_three_files_with_the_sheets_columns_and_values(results, tmp_path
     paths = write_csv(results, tmp_path)
     assert [p.name for p in paths] == ["images.csv", "cells.csv", "summary.csv"]
     sheets = read_workbook(write_workbook(results, tmp_path / "results.xlsx"))
-    for path, sheet in zip(paths, ("Images", "Cells", "Summary")):
+    for path, sheet, table in zip(paths, ("Images", "Cells", "Summary"), (image_rows, cell_rows, summary_rows)):
         header, rows = _read_csv(path)
-        assert header == list(sheets[sheet][0])
-        assert rows == [[_as_text(v) for v in row.values()] for row in sheets[sheet]], sheet
+        assert header == list(sheets[sheet][0]) == table(results)[0]
+        assert rows == [[_as_text(v) for v in row] for row in table(results)[1]], sheet
+        assert len(rows) == len(sheets[sheet])
 
 
 def test_failed_image_and_missing_values_are_empty_fields_never_nan(results, tmp_path):
