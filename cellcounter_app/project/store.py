@@ -1,0 +1,199 @@
+"""Save and open projects.
+
+A project folder holds ``project.cellcounter.json`` (indented JSON, sorted keys
+within each record, images in project order, never NaN), its backup
+``project.cellcounter.json.bak`` (the previous save) and ``results/`` with one
+label TIFF per counted image, named ``<image id>-<token>.tif``.
+
+Saving is crash-safe: new label images are written first under new names,
+then the previous project file is copied to the backup, then the new project
+file replaces the old one atomically, and only then are label images that
+neither the project file nor its backup refer to deleted.  Whatever moment a
+crash happens at, the project file and its backup each open with the label
+images they name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import CellCounterError
+from .errors import ProjectError
+from .files import atomic_target, atomic_write_bytes, write_labels
+from .migrations import CURRENT_VERSION, NewerSchemaError, migrate, schema_version
+from .model import Project, now_iso
+from .paths import RESULTS_DIR, backup_file, project_file
+from .serialize import InvalidProject, project_from_data, project_to_data
+
+log = logging.getLogger(__name__)
+
+LABELS_NAME = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{6}\.tif$")
+"""Names of the label images the store writes (and may delete)."""
+
+
+def save_project(project: Project, path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the project file (and new label images) atomically; returns the project file.
+
+    Parameters
+    ----------
+    project : Project
+        The project; its ``modified`` time and ``app_version`` are updated.
+    path : path-like, optional
+        Another project folder (or project file) to save into ("save as"):
+        the project moves there, label images included, and image paths are
+        stored relative to it.  Default: the project's own folder.
+
+    Raises
+    ------
+    CellCounterError
+        A file could not be written; the previous project file is intact.
+    """
+    target = project_file(project.folder if path is None else path)
+    folder = target.parent
+    results = folder / RESULTS_DIR
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CellCounterError(f"cannot create the project folder {results}: {exc.strerror or exc}") from exc
+    if folder != project.folder:
+        _copy_labels(project, folder)
+        project.folder = folder
+    for image_id, labels in project.pending_labels().items():
+        name = f"{RESULTS_DIR}/{image_id}-{secrets.token_hex(3)}.tif"
+        write_labels(folder / name, labels)
+        project.labels_saved(image_id, name)
+    project.modified = now_iso()
+    project.app_version = __version__
+    text = json.dumps(project_to_data(project), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    _backup(target)
+    atomic_write_bytes(target, (text + "\n").encode("utf-8"))
+    _delete_unused_labels(folder, target)
+    project.mark_saved(target)
+    return target
+
+
+def load_project(path_or_folder: str | os.PathLike[str], *, from_backup: bool = False) -> Project:
+    """Open a project folder (or project file).
+
+    Parameters
+    ----------
+    path_or_folder : path-like
+        The project folder or its ``project.cellcounter.json``.
+    from_backup : bool
+        Open the backup of the previous save instead (after a damaged file).
+        The opened project is marked changed, so the next save repairs the
+        project file.
+
+    Returns
+    -------
+    Project
+        Images are looked up relative to the project folder (then at their
+        last absolute path); those not found have ``status == "missing"``.
+
+    Raises
+    ------
+    ProjectError
+        The file is missing, damaged, invalid or made by a newer CellCounter;
+        ``backup_available`` says whether ``from_backup=True`` may help.
+    """
+    main = project_file(path_or_folder)
+    source = backup_file(main) if from_backup else main
+    backup_available = not from_backup and backup_file(main).is_file()
+
+    def fail(reason: str) -> ProjectError:
+        return ProjectError(source, reason, backup_available)
+
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        what = "there is no backup" if from_backup else "the file does not exist; is this a CellCounter project?"
+        raise fail(what) from None
+    except OSError as exc:
+        raise fail(f"the file cannot be read ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise fail("the file is damaged (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise fail(f"the file is damaged (not valid JSON: {exc.msg} at line {exc.lineno}, "
+                   f"column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise fail(f"the file is not a project (a JSON {type(data).__name__}, not an object)")
+    try:
+        version = schema_version(data)
+        project = project_from_data(migrate(data), main.parent)
+    except NewerSchemaError as exc:
+        raise fail(str(exc)) from None
+    except (InvalidProject, ValueError) as exc:
+        raise fail(f"the file is invalid ({exc})") from None
+    project.dirty = from_backup or version < CURRENT_VERSION
+    return project
+
+
+def _backup(target: Path) -> None:
+    """Copy the current project file to the backup, unless it is damaged (keep the older good backup)."""
+    try:
+        current = target.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CellCounterError(f"cannot read {target} to back it up: {exc.strerror or exc}") from exc
+    if _parsed(current) is None:
+        log.warning("%s is damaged; the backup of the previous save is kept", target)
+        return
+    atomic_write_bytes(backup_file(target), current)
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _referenced_labels(project_path: Path) -> set[str] | None:
+    """Label files named by a project file, or None when it cannot be read."""
+    try:
+        data = _parsed(project_path.read_bytes())
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        return None
+    return {Path(item["labels_file"]).name for item in data["images"]
+            if isinstance(item, dict) and isinstance(item.get("labels_file"), str) and item["labels_file"]}
+
+
+def _delete_unused_labels(folder: Path, target: Path) -> None:
+    keep = _referenced_labels(target)
+    backup = _referenced_labels(backup_file(target))
+    if keep is None or backup is None:
+        return
+    for path in (folder / RESULTS_DIR).iterdir():
+        if LABELS_NAME.match(path.name) and path.name not in keep | backup:
+            try:
+                path.unlink()
+            except OSError as exc:
+                log.warning("could not delete the unused label image %s: %s", path, exc)
+
+
+def _copy_labels(project: Project, folder: Path) -> None:
+    """Copy the saved label images of ``project`` into ``folder`` (save as)."""
+    for entry in project.images:
+        if not entry.labels_file or entry.id in project.pending_labels():
+            continue
+        source = project.folder / entry.labels_file
+        if not source.is_file():
+            log.warning("label image %s of %s is missing; not copied", source, entry.name)
+            continue
+        with atomic_target(folder / entry.labels_file) as tmp:
+            shutil.copyfile(source, tmp)
