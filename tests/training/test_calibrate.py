@@ -1,0 +1,77 @@
+"""Threshold and minimum-size calibration on synthetic probability maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")  # like all of tests/training: runs with the train extra
+
+from cellcounter_app.errors import ParameterError  # noqa: E402
+from cellcounter_app.postprocess import PostprocessParams  # noqa: E402
+from cellcounter_app.training.calibrate import Calibration, calibrate  # noqa: E402
+
+THRESHOLDS = [0.2, 0.3, 0.5, 0.7, 0.9]
+BASE = PostprocessParams(min_size=0, max_hole_size=0, peak_min_distance=8)
+
+
+def case(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cells at 0.8, faint false blobs at 0.4, bright 2x2 specks at 0.95."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[:96, :96]
+    truth = np.zeros((96, 96), np.int32)
+    prob = np.full((96, 96), 0.05)
+    for i, (r, c) in enumerate([(20, 20), (20, 70), (70, 45)], start=1):
+        truth[(rows - r) ** 2 + (cols - c) ** 2 <= 64] = i
+    prob[truth > 0] = 0.8
+    prob[(rows - 70) ** 2 + (cols - 80) ** 2 <= 49] = 0.4
+    for r, c in rng.integers(40, 56, size=(3, 2)):
+        prob[r:r + 2, c:c + 2] = 0.95
+    return prob, truth
+
+
+def test_best_threshold_and_min_size_remove_the_false_objects():
+    probs, truths = zip(*(case(s) for s in range(2)))
+    cal = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS)
+    assert isinstance(cal, Calibration)
+    assert cal.f1 == 1.0 and cal.precision == 1.0 and cal.recall == 1.0
+    assert 0.4 < cal.threshold_best_f1 <= 0.8
+    assert 4 < cal.min_size < 200  # above a speck, below a cell (area ~197)
+    assert cal.params.threshold == cal.threshold_best_f1 and cal.params.min_size == cal.min_size
+    assert cal.params.peak_min_distance == 8
+
+
+def test_without_size_filter_specks_cost_precision():
+    probs, truths = zip(*(case(s) for s in range(2)))
+    cal = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.0])
+    assert cal.min_size == 0
+    assert cal.precision == pytest.approx(6 / 12)
+    assert cal.recall == 1.0
+
+
+def test_table_has_one_row_per_size_and_threshold():
+    probs, truths = zip(*(case(s) for s in range(2)))
+    cal = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.0, 0.5])
+    assert len(cal.table) == 2 * len(THRESHOLDS)
+    assert set(cal.sweeps) == {row["min_size"] for row in cal.table}
+    assert set(cal.table[0]) == {"min_size", "threshold", "precision", "recall", "f1", "count"}
+    assert cal.threshold_knee in THRESHOLDS
+
+
+def test_max_size_is_kept_at_least_the_min_size():
+    probs, truths = zip(*(case(s) for s in range(1)))
+    base = BASE.replace(max_size=10)
+    cal = calibrate(probs, truths, base, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.5])
+    assert cal.params.max_size >= cal.params.min_size
+
+
+def test_bad_fractions_are_refused():
+    prob, truth = case(0)
+    with pytest.raises(ParameterError, match="between 0 and 1, got"):
+        calibrate([prob], [truth], BASE, max_distance=10, min_size_fractions=[1.5])
+
+
+def test_thresholds_outside_the_parameter_range_are_refused():
+    prob, truth = case(0)
+    with pytest.raises(ParameterError, match="between 0.01 and 0.99, got values from 0 to 0.5"):
+        calibrate([prob], [truth], BASE, max_distance=10, thresholds=[0.0, 0.5])

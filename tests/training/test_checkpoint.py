@@ -1,0 +1,79 @@
+"""Checkpoints: atomic write, safe load, refusal of foreign files."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from cellcounter_app.errors import ModelError  # noqa: E402
+from cellcounter_app.training.checkpoint import (  # noqa: E402
+    Checkpoint, TrainingState, load_checkpoint, load_model, make_scheduler, save_checkpoint,
+)
+from cellcounter_app.training.config import TrainConfig  # noqa: E402
+from cellcounter_app.training.networks import CResUnet  # noqa: E402
+
+
+def state(tmp_path, **changes) -> TrainingState:
+    cfg = TrainConfig(output_dir=str(tmp_path), base=4, **changes)
+    net = CResUnet(**cfg.network_config())
+    optimizer = torch.optim.Adam(net.parameters())
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
+    return TrainingState(cfg, net, optimizer, make_scheduler(cfg, optimizer, 10), scaler)
+
+
+def test_round_trip_restores_weights_and_counters(tmp_path):
+    first = state(tmp_path)
+    first.step, first.epoch = 12, 3
+    first.after_validation(0.4)
+    path = first.save(tmp_path / "best.pt", val_f1=0.4, best=True)
+    checkpoint = load_checkpoint(path)
+    assert isinstance(checkpoint, Checkpoint)
+    assert (checkpoint.step, checkpoint.epoch, checkpoint.best_val_f1, checkpoint.val_f1) == (12, 3, 0.4, 0.4)
+    assert checkpoint.config == first.config
+
+    second = state(tmp_path)
+    second.restore(checkpoint, best_path=path)
+    assert (second.step, second.epoch, second.best_val_f1) == (12, 3, 0.4)
+    assert second.best_checkpoint() == path
+    model = load_model(path)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), first.model.state_dict().values()))
+    assert [p.name for p in tmp_path.iterdir()] == ["best.pt"]
+
+
+def test_best_is_the_highest_f1_so_far(tmp_path):
+    s = state(tmp_path)
+    assert math.isnan(s.best_val_f1)
+    assert [s.after_validation(f) for f in (0.2, 0.5, 0.5, 0.3, 0.6)] == [True, True, False, False, True]
+    assert s.best_val_f1 == 0.6
+
+
+def test_onecycle_never_steps_past_its_end(tmp_path):
+    s = state(tmp_path, schedule="onecycle", epochs=1)
+    for _ in range(25):
+        s.optimizer.step()
+        s.after_step()
+    assert s.step == 25
+
+
+def test_a_foreign_file_is_refused(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelError, match="not a readable checkpoint"):
+        load_checkpoint(junk)
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ModelError, match="not a CellCounter training checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_save_replaces_an_existing_file(tmp_path):
+    s = state(tmp_path)
+    target = tmp_path / "last.pt"
+    target.write_bytes(b"old")
+    save_checkpoint(target, Checkpoint(
+        network=s.model.config, model=s.model.state_dict(), optimizer=s.optimizer.state_dict(), scheduler=None,
+        scaler=None, step=1, epoch=0, config=s.config, best_val_f1=math.nan, val_f1=None,
+    ))
+    assert load_checkpoint(target).step == 1
