@@ -1,0 +1,54 @@
+"""The ``cellcounter`` command line: ``count``, ``evaluate``, ``models`` (and later ``train``, ``gui``).
+
+Exit codes: 0 success; 1 nothing could be counted; 2 a usage, model or
+output problem stopped the command before it started; 130 cancelled (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from .. import __version__
+from ..errors import CellCounterError
+from . import count, evaluate, models
+
+EXIT_OK, EXIT_NOTHING_COUNTED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+COMMANDS = (count, evaluate, models)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cellcounter",
+        description="Count fluorescently stained cells and nuclei in microscopy images.",
+    )
+    parser.add_argument("--version", action="version", version=f"CellCounter {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except CellCounterError as exc:
+        print(f"cellcounter: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cellcounter: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

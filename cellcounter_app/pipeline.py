@@ -1,0 +1,329 @@
+"""Count cells in images: the one pipeline shared by the CLI and the GUI.
+
+:func:`count_batch` is a generator of progress events with cooperative cancel;
+the CLI drains it with a progress bar, the GUI runs it in its worker bridge.
+:func:`count_image` counts one image with a loaded model, and
+:func:`recount` re-runs post-processing and measurement on a cached
+probability map (the live preview behind the threshold slider).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from .errors import CellCounterError
+from .export import write_label_image, write_overlay
+from .inference import CancelledError, Predictor, load_model, list_models
+from .inference.rescale import predict_at_scale
+from .io import LoadedImage, ReadOptions, find_images, read_image
+from .measure import measure_cells, summarize
+from .postprocess import PostprocessParams, postprocess
+from .postprocess.size import SizeSetting, derive_params, scale_for
+from .results import STATUS_ERROR, ImageResult, ModelInfo
+from .sizing import estimate_diameter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_ORDER = ("nuclei", "classical")
+
+
+def default_model_name() -> str:
+    """The model used when none is named: ``nuclei`` when installed, else ``classical``."""
+    names = {entry.name for entry in list_models()}
+    return next(name for name in DEFAULT_MODEL_ORDER if name in names or name == "classical")
+
+
+@dataclass(frozen=True)
+class CountRequest:
+    """Everything a batch needs, frozen before the work starts.
+
+    ``params`` holds only the parameters the user set (in image pixels); the
+    others come from the model's own defaults, converted to each image's cell
+    size (see :func:`resolve_size`).
+    """
+
+    inputs: tuple[Path, ...]
+    model: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    diameter: SizeSetting = field(default_factory=SizeSetting)
+    read: ReadOptions = field(default_factory=ReadOptions)
+    pixel_size_um: float | None = None
+    use_gpu: bool = True
+    threads: int | None = None
+    labels_dir: Path | None = None
+    overlays_dir: Path | None = None
+    keep_arrays: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class BatchStarted:
+    total: int
+    skipped: tuple[tuple[Path, str], ...]
+    model: ModelInfo
+
+
+@dataclass(frozen=True)
+class ImageStarted:
+    index: int
+    total: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class ImageCounted:
+    index: int
+    total: int
+    result: ImageResult
+
+
+@dataclass(frozen=True)
+class BatchFinished:
+    results: tuple[ImageResult, ...]
+    cancelled: bool
+    seconds: float
+
+    @property
+    def n_counted(self) -> int:
+        return sum(1 for r in self.results if r.ok)
+
+
+Event = BatchStarted | ImageStarted | ImageCounted | BatchFinished
+
+
+def effective_params(model: Predictor, overrides: Mapping[str, Any] | None = None) -> PostprocessParams:
+    """The model's default post-processing parameters with ``overrides`` applied."""
+    return model.meta.default_params().replace(**dict(overrides or {}))
+
+
+@dataclass(frozen=True)
+class SizeDecision:
+    """How one image is counted with respect to cell size."""
+
+    diameter_px: float
+    """The cell diameter used (image px); NaN when counting at the model's native scale."""
+    scale: float
+    """Resize factor applied before the network (model diameter / cell diameter)."""
+    source: str
+    """``model``, ``px``, ``um`` or ``auto``."""
+    confidence: float = float("nan")
+    """For ``auto``: the estimate's confidence in [0, 1]."""
+    params: PostprocessParams = field(default_factory=PostprocessParams)
+    """Post-processing parameters in the image's pixels."""
+
+    def as_record(self) -> dict[str, Any]:
+        return {"diameter": self.source, "diameter_px": self.diameter_px, "scale": self.scale,
+                "diameter_confidence": self.confidence}
+
+
+def resolve_size(
+    model: Predictor,
+    image: np.ndarray,
+    size: SizeSetting,
+    pixel_size_um: float | None,
+    overrides: Mapping[str, Any] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> SizeDecision:
+    """Decide the cell diameter, the network scale and the derived parameters for one image.
+
+    Raises `ParameterError` for a µm diameter on an uncalibrated image.
+    """
+    confidence = float("nan")
+    if size.is_auto:
+        estimate = estimate_diameter(model, image, cancel=cancel)
+        diameter = estimate.diameter_px if estimate.found else None
+        confidence = estimate.confidence
+    else:
+        diameter = size.diameter_px(pixel_size_um)
+    scale = scale_for(model.meta.diameter_px, diameter)
+    params = derive_params(model.meta.default_params(), scale, overrides)
+    used = float(diameter) if diameter else float("nan")
+    return SizeDecision(used, scale, size.unit, confidence, params)
+
+
+def model_info(model: Predictor) -> ModelInfo:
+    return ModelInfo(model.meta.name, model.meta.version, model.sha256, model.provider)
+
+
+def naming_root(inputs: Sequence[Path]) -> Path:
+    """The folder image names are made relative to: the common ancestor of the inputs."""
+    anchors = [p if p.is_dir() else p.parent for p in (Path(i).resolve() for i in inputs)]
+    if not anchors:
+        return Path.cwd()
+    return Path(os.path.commonpath([str(a) for a in anchors]))
+
+
+def image_name(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form (the ``image`` column of the exports)."""
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def recount(
+    probability: np.ndarray,
+    intensity: np.ndarray | None,
+    params: PostprocessParams,
+    pixel_size_um: float | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
+    """Post-process a probability map and measure the cells: ``(labels, cells, summary)``.
+
+    Fast enough to follow a slider: it never re-runs the network.
+    """
+    labels = postprocess(probability, params)
+    cells = measure_cells(labels, intensity, pixel_size_um)
+    summary = summarize(labels, cells, pixel_size_um)
+    return labels, cells, summary
+
+
+def count_image(
+    image: LoadedImage,
+    model: Predictor,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    size: SizeSetting = SizeSetting(),
+    name: str | None = None,
+    pixel_size_um: float | None = None,
+    cancel: Callable[[], bool] | None = None,
+    keep_arrays: bool = True,
+) -> ImageResult:
+    """Count the cells of one loaded image.
+
+    The image is resized so its cells match the model's trained size
+    (``size``: a diameter in px or µm, ``auto``, or the model's native scale),
+    and the probability map and every measurement are returned in the image's
+    own pixels.  ``overrides`` are the parameters the user set (image pixels);
+    ``pixel_size_um`` overrides the image's calibration.
+    Raises `CancelledError` when ``cancel()`` becomes true during inference.
+    """
+    start = time.perf_counter()
+    calibration = pixel_size_um if pixel_size_um is not None else image.pixel_size_um
+    decision = resolve_size(model, image.data, size, calibration, overrides, cancel)
+    probability = predict_at_scale(model, image.data, decision.scale, cancel=cancel)
+    labels, cells, summary = recount(probability, image.data, decision.params, calibration)
+    return ImageResult(
+        path=image.path,
+        name=name or image.path.name,
+        summary=summary,
+        cells=cells,
+        model=model_info(model),
+        params={**decision.params.to_dict(), **decision.as_record()},
+        timestamp=_now(),
+        seconds=time.perf_counter() - start,
+        labels=labels if keep_arrays else None,
+        probability=probability if keep_arrays else None,
+    )
+
+
+def failed_result(path: Path, name: str, error: str, model: Predictor | None = None,
+                  params: PostprocessParams | None = None) -> ImageResult:
+    """The record of an image that could not be counted."""
+    return ImageResult(
+        path=path,
+        name=name,
+        status=STATUS_ERROR,
+        error=error,
+        model=model_info(model) if model is not None else None,
+        params=params.to_dict() if params is not None else {},
+        timestamp=_now(),
+    )
+
+
+def count_batch(
+    request: CountRequest,
+    *,
+    model: Predictor | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[Event]:
+    """Count every image of ``request.inputs``, yielding progress events.
+
+    Folders are searched recursively; non-image files are reported in
+    `BatchStarted.skipped`.  An image that fails is recorded with its error and
+    the batch goes on.  ``cancel()`` is checked between images and between
+    inference tiles; after a cancel the images already counted are kept.
+
+    Raises
+    ------
+    ModelError
+        When the model cannot be loaded (before any event is yielded).
+    ParameterError
+        When a parameter override is invalid.
+    """
+    start = time.perf_counter()
+    predictor = model or load_model(request.model or default_model_name(),
+                                    use_gpu=request.use_gpu, threads=request.threads)
+    params = effective_params(predictor, request.params)  # validates the overrides up front
+    files, skipped = find_images(request.inputs)
+    root = naming_root(request.inputs)
+    yield BatchStarted(len(files), tuple(skipped), model_info(predictor))
+    results: list[ImageResult] = []
+    cancelled = False
+    for index, path in enumerate(files):
+        if cancel is not None and cancel():
+            cancelled = True
+            break
+        yield ImageStarted(index, len(files), path)
+        name = image_name(path, root)
+        try:
+            loaded = read_image(path, request.read)
+            result = count_image(loaded, predictor, request.params, size=request.diameter, name=name,
+                                 pixel_size_um=request.pixel_size_um, cancel=cancel,
+                                 keep_arrays=True)
+            _write_image_outputs(request, loaded, result)
+            if not request.keep_arrays:
+                result.labels = result.probability = None
+        except CancelledError:
+            cancelled = True
+            break
+        except CellCounterError as exc:
+            log.warning("%s", exc)
+            result = failed_result(path, name, _reason(exc, path), predictor, params)
+        except MemoryError:
+            log.exception("out of memory counting %s", path)
+            result = failed_result(path, name, "not enough memory to count this image", predictor, params)
+        except Exception as exc:  # a bug must not end the batch; it is logged with its traceback
+            log.exception("unexpected error counting %s", path)
+            result = failed_result(path, name, f"internal error: {type(exc).__name__}: {exc}",
+                                   predictor, params)
+        results.append(result)
+        yield ImageCounted(index, len(files), result)
+    yield BatchFinished(tuple(results), cancelled, time.perf_counter() - start)
+
+
+def _reason(exc: CellCounterError, path: Path) -> str:
+    """The error text without a leading copy of the file name (the table already names it)."""
+    reason = getattr(exc, "reason", None)
+    return reason if reason else str(exc)
+
+
+def _write_image_outputs(request: CountRequest, image: LoadedImage, result: ImageResult) -> None:
+    stem = Path(result.name).with_suffix("")
+    if request.labels_dir is not None:
+        target = Path(request.labels_dir) / stem.with_name(stem.name + "_labels.tif")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_label_image(result.labels, target, force=request.force)
+    if request.overlays_dir is not None:
+        target = Path(request.overlays_dir) / stem.with_name(stem.name + "_overlay.png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_overlay(image.data, result.labels, target, cells=result.cells, force=request.force)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+__all__ = [
+    "BatchFinished", "BatchStarted", "CountRequest", "Event", "ImageCounted", "ImageStarted",
+    "count_batch", "count_image", "default_model_name", "effective_params",
+    "failed_result", "image_name", "model_info", "naming_root", "recount", "resolve_size",
+    "SizeDecision",
+]

@@ -1,0 +1,61 @@
+"""Small images of known content for the pipeline and CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+
+def disc_image(shape=(128, 160), centres=((32, 40), (90, 110)), radius=9, value=200,
+               background=10, noise=3.0, seed=0, dtype=np.uint8) -> tuple[np.ndarray, np.ndarray]:
+    """A dark image with bright discs at ``centres`` (row, col); returns ``(image, labels)``."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    labels = np.zeros(shape, np.int32)
+    for i, (r, c) in enumerate(centres, start=1):
+        labels[(rows - r) ** 2 + (cols - c) ** 2 <= radius**2] = i
+    image = np.where(labels > 0, value, background) + rng.normal(0, noise, shape)
+    info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
+    if info is not None:
+        image = np.clip(image, info.min, info.max)
+    return image.astype(dtype), labels
+
+
+def grid_centres(n: int, shape=(128, 160), spacing=30, margin=20) -> list[tuple[int, int]]:
+    """``n`` well-separated centres on a grid."""
+    out = []
+    for r in range(margin, shape[0] - margin, spacing):
+        for c in range(margin, shape[1] - margin, spacing):
+            out.append((r, c))
+    assert len(out) >= n, "shape too small for that many discs"
+    return out[:n]
+
+
+def write_png(path: Path, image: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(path)
+    return path
+
+
+def write_tiff(path: Path, image: np.ndarray, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(path, image, **kwargs)
+    return path
+
+
+def make_folder(root: Path, counts=(2, 3, 5)) -> dict[str, int]:
+    """A folder of disc images (PNG and LZW TIFF, one in a subfolder) with known counts."""
+    expected = {}
+    for i, n in enumerate(counts):
+        image, _ = disc_image(centres=grid_centres(n), seed=i)
+        if i % 2:
+            name = f"sub/img{i}.tif"
+            write_tiff(root / name, image.astype(np.uint16) * 100, compression="lzw")
+        else:
+            name = f"img{i}.png"
+            write_png(root / name, image)
+        expected[name] = n
+    return expected
