@@ -1,0 +1,68 @@
+"""Automatic diameter estimate and scale-aware counting through the pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cellcounter_app.inference import load_model
+from cellcounter_app.io import LoadedImage
+from cellcounter_app.pipeline import count_image
+from cellcounter_app.postprocess.size import SizeSetting
+from cellcounter_app.sizing import estimate_diameter
+
+
+def nuclei(shape, diameter, spacing_factor=2.2, seed=0):
+    """Bright discs of one diameter on a grid with jitter; returns (image, n)."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    image = np.full(shape, 10.0)
+    step = int(diameter * spacing_factor)
+    n = 0
+    for r in range(step // 2, shape[0] - step // 2, step):
+        for c in range(step // 2, shape[1] - step // 2, step):
+            rr, cc = r + rng.integers(-2, 3), c + rng.integers(-2, 3)
+            image[(rows - rr) ** 2 + (cols - cc) ** 2 <= (diameter / 2) ** 2] = 150 + rng.normal(0, 10)
+            n += 1
+    image += rng.normal(0, 3, shape)
+    return np.clip(image, 0, 255).astype(np.uint8), n
+
+
+def loaded(image, pixel_size=None):
+    from pathlib import Path
+
+    return LoadedImage(path=Path("synthetic.tif"), data=image, channel_names=("",), pixel_size_um=pixel_size,
+                       bit_depth=8, source_axes="YX", source_shape=image.shape, is_rgb=False)
+
+
+@pytest.mark.parametrize("diameter", [10, 20, 44])
+def test_estimate_is_close_to_the_true_diameter(diameter):
+    image, _ = nuclei((400, 400), diameter)
+    estimate = estimate_diameter(load_model("classical"), image)
+    assert estimate.found
+    assert abs(estimate.diameter_px - diameter) / diameter < 0.25
+    assert 0 < estimate.confidence <= 1
+
+
+def test_estimate_on_an_empty_image_finds_nothing():
+    estimate = estimate_diameter(load_model("classical"), np.zeros((200, 200), np.uint8))
+    assert not estimate.found and estimate.confidence == 0
+
+
+@pytest.mark.parametrize("size", ["auto", "40px", "10um"])
+def test_big_cells_are_counted_whole_at_the_right_scale(size):
+    image, n = nuclei((480, 480), 40, spacing_factor=2.5)
+    result = count_image(loaded(image, pixel_size=0.25), load_model("classical"), size=SizeSetting.parse(size))
+    assert result.count == n
+    assert result.params["scale"] == pytest.approx(0.5, rel=0.25)
+    assert result.params["diameter"] == SizeSetting.parse(size).unit
+    assert result.labels.shape == image.shape
+    assert np.median(result.cells["equivalent_diameter_px"]) == pytest.approx(40, rel=0.1)
+
+
+def test_micrometre_diameter_without_calibration_is_a_clear_error():
+    from cellcounter_app.errors import ParameterError
+
+    image, _ = nuclei((100, 100), 10)
+    with pytest.raises(ParameterError, match="no calibration"):
+        count_image(loaded(image), load_model("classical"), size=SizeSetting.parse("10um"))
