@@ -1,0 +1,120 @@
+"""Reproducible recipes for the bundled models: data, split, configuration.
+
+``python -m cellcounter_app.training.build_model nuclei --data ../shared/data``
+trains, calibrates, exports and evaluates one bundled model from its recipe
+(see `build_model`).  No torch here: the data side only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import Sample, load_shared_sets, rescale_to_diameter, split_samples
+from .synthetic import generate_dataset
+
+SAMPLE_STEMS = ("1b518cd2", "20e209f6", "4d2cff9a")
+"""DSB 2018 images shipped in resources/sample/: always held out of training."""
+
+HELD_OUT_SETS = ("nuclei-mnfinder/val/", "nuclei-stardist-sample/")
+"""Whole sets never trained on: the independent test images of the model cards."""
+
+LICENCE_NOTES = (
+    "Trained on nuclei-dsb2018 (Data Science Bowl 2018 / BBBC038 with community fixes, CC0 1.0) and "
+    "nuclei-mnfinder (MIT licence); tested on nuclei-mnfinder/val (MIT) and the StarDist sample image "
+    "(BSD-3-Clause). The weights are a derived work distributed with CellCounter; the training images "
+    "are not included."
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that defines one bundled model."""
+
+    name: str
+    version: str
+    description: str
+    in_channels: int
+    canonical_diameter: float
+    network: str = "c-resunet-small"
+    n_classes: int = 1
+    loss: str = "focal_tversky"
+    learning_rate: float = 1e-3
+    batch_size: int = 8
+    crop_size: int = 192
+    crops_per_image: int = 2
+    minutes: float = 35.0
+    val_fraction: float = 0.1
+    seed: int = 0
+    synthetic: dict[str, Any] = field(default_factory=dict)
+    """``generate_dataset`` arguments plus ``n`` (0: no synthetic images)."""
+    synthetic_val: int = 0
+
+    def train_config(self, output_dir: Path, minutes: float | None = None) -> dict[str, Any]:
+        return {
+            "output_dir": str(output_dir), "network": self.network, "in_channels": self.in_channels,
+            "n_classes": self.n_classes, "loss": self.loss, "learning_rate": self.learning_rate,
+            "batch_size": self.batch_size, "crop_size": self.crop_size,
+            "crops_per_image": self.crops_per_image, "epochs": 100_000,
+            "max_minutes": self.minutes if minutes is None else minutes,
+            "match_distance": self.canonical_diameter / 2, "seed": self.seed, "schedule": "plateau",
+            "patience": 3,
+        }
+
+
+RECIPES: dict[str, Recipe] = {
+    "nuclei": Recipe(
+        name="nuclei", version="1.0.0", in_channels=1, canonical_diameter=20.0,
+        description="Fluorescent nuclei (DAPI, Hoechst, H2B): grey or any single stain colour.",
+    ),
+    "cells": Recipe(
+        name="cells", version="1.0.0", in_channels=3, canonical_diameter=20.0,
+        description="Fluorescent cell bodies in any stain colour (neurons in brain slices, cultured cells,"
+                    " nuclei), grey or RGB.",
+        synthetic={"n": 240, "kind": "mixed", "colour": "random", "shape": (256, 256), "diameter_px": (14, 30)},
+        synthetic_val=24,
+    ),
+}
+
+
+@dataclass
+class PreparedData:
+    train: list[Sample]
+    val: list[Sample]
+    held_out: list[Sample]
+    split_record: dict[str, Any]
+
+
+def is_held_out(name: str) -> bool:
+    return name.startswith(HELD_OUT_SETS) or any(stem in name for stem in SAMPLE_STEMS)
+
+
+def prepare(recipe: Recipe, data_root: Path) -> PreparedData:
+    """Load, split and rescale the data of ``recipe`` (validation and training at the canonical size)."""
+    samples = load_shared_sets(data_root, channels=recipe.in_channels)
+    held_out = [s for s in samples if is_held_out(s.name)]
+    pool = [s for s in samples if not is_held_out(s.name)]
+    train, val, record = split_samples(pool, recipe.val_fraction, recipe.seed)
+    extra = dict(recipe.synthetic)
+    n_synthetic = int(extra.pop("n", 0))
+    if n_synthetic:
+        train += generate_dataset(n_synthetic, recipe.seed + 1, channels=recipe.in_channels, **extra)
+        val += generate_dataset(recipe.synthetic_val, recipe.seed + 2, channels=recipe.in_channels, **extra)
+    record = {**record, "held_out": sorted(s.name for s in held_out), "synthetic_train": n_synthetic,
+              "synthetic_val": recipe.synthetic_val if n_synthetic else 0}
+    d = recipe.canonical_diameter
+    return PreparedData(
+        train=[_canonical(s, d) for s in train],
+        val=[_canonical(s, d) for s in val],
+        held_out=held_out,
+        split_record=record,
+    )
+
+
+def _canonical(sample: Sample, diameter: float) -> Sample:
+    if not np.isfinite(sample.diameter_px) or sample.diameter_px <= 0:
+        return sample
+    return rescale_to_diameter(sample, diameter)
