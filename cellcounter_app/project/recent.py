@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import CellCounterError, ParameterError
-from .files import atomic_write_bytes
+from ..atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from typing import Any
 from .. import __version__
 from ..errors import CellCounterError
 from .errors import ProjectError
-from .files import atomic_target, atomic_write_bytes, write_labels
+from ..atomic import atomic_path, atomic_write_bytes
+from .files import write_labels
 from .migrations import CURRENT_VERSION, NewerSchemaError, migrate, schema_version
 from .model import Project, now_iso
 from .paths import RESULTS_DIR, backup_file, project_file
@@ -195,5 +196,5 @@ def _copy_labels(project: Project, folder: Path) -> None:
         if not source.is_file():
             log.warning("label image %s of %s is missing; not copied", source, entry.name)
             continue
-        with atomic_target(folder / entry.labels_file) as tmp:
+        with atomic_path(folder / entry.labels_file) as tmp:
             shutil.copyfile(source, tmp)

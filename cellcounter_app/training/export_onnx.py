@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from ..atomic import atomic_write_bytes
 from ..errors import ModelError, ParameterError
 from ..inference.metadata import ModelMeta
 from .networks import CResUnet
@@ -100,20 +100,6 @@ def _check_runtime(data: bytes, wrapper: nn.Module, in_channels: int, multiple: 
     return float(np.max(np.abs(got - expected)))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_onnx(
     model: CResUnet, meta: ModelMeta, path: str | os.PathLike[str], *, opset: int = 17, check: bool = True
 ) -> Path:
@@ -165,5 +151,6 @@ def export_onnx(
                 f"ONNX Runtime and torch outputs differ by {diff:.3g}, more than the allowed {CHECK_TOLERANCE:g}"
             )
     path = Path(path)
-    _write_atomic(path, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, data)
     return path
