@@ -21,7 +21,7 @@ setup: $(STAMP)
 
 ## The main job: count the bundled sample images into an Excel file (and open the GUI when there is a display).
 run: setup
-	$(VENV)/bin/cellcounter count resources/sample --out $(OUT)/sample-counts.xlsx --overlays $(OUT)/overlays --force
+	$(VENV)/bin/cellcounter count resources/sample --diameter auto --out $(OUT)/sample-counts.xlsx --overlays $(OUT)/overlays --force
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -z "$$CI" ] && $(PY) -c "import cellcounter_app.gui.app" 2>/dev/null; then \
 		$(VENV)/bin/cellcounter gui; fi
 
