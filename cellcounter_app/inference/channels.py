@@ -65,7 +65,7 @@ def adapt_channels(image: np.ndarray, n_channels: int) -> np.ndarray:
     if count == n_channels:
         return chw
     if n_channels == 1:
-        return chw.max(axis=0, keepdims=True)
+        return np.maximum.reduce([chw[c] for c in range(chw.shape[0])])[np.newaxis]
     if count == 1:
         return np.broadcast_to(chw, (n_channels, *chw.shape[1:]))
     if count > n_channels:

@@ -144,8 +144,17 @@ def test_fixed_size_graph_is_tiled_at_its_size(make_model):
     np.testing.assert_allclose(model.predict(image), special.expit(image / 100), atol=1e-5)
 
 
+def test_small_images_run_in_one_piece(make_model):
+    model = OnnxModel(make_model(meta=_meta(tile_size=32, tile_overlap=8)), use_gpu=False)
+    seen: list[tuple[int, int]] = []
+    model.predict(np.zeros((50, 70), dtype=np.uint8), on_tile=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 1)]
+    assert model.tile_for((4096, 4096)) == 32
+
+
 def test_progress_and_cancel(make_model):
     model = OnnxModel(make_model(meta=_meta(tile_size=32, tile_overlap=8)), use_gpu=False)
+    model.single_tile_pixels = 0
     image = np.zeros((50, 50), dtype=np.uint8)
     seen: list[tuple[int, int]] = []
     model.predict(image, on_tile=lambda done, total: seen.append((done, total)))
