@@ -22,7 +22,7 @@ import numpy as np
 from .errors import CellCounterError
 from .export import write_label_image, write_overlay
 from .inference import CancelledError, Predictor, load_model, list_models
-from .inference.rescale import predict_at_scale
+from .inference.rescale import NO_RESCALE_TOLERANCE, predict_at_scale, resize_labels, resize_probability
 from .io import LoadedImage, ReadOptions, find_images, read_image
 from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
@@ -174,12 +174,23 @@ def recount(
     intensity: np.ndarray | None,
     params: PostprocessParams,
     pixel_size_um: float | None = None,
+    *,
+    scale: float = 1.0,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
     """Post-process a probability map and measure the cells: ``(labels, cells, summary)``.
 
-    Fast enough to follow a slider: it never re-runs the network.
+    Fast enough to follow a slider: it never re-runs the network.  ``params``
+    are in image pixels.  When the image was shrunk for the network
+    (``scale`` < 1, cells larger than the model's), the objects are found at
+    the network's scale and their labels enlarged back, which costs a fraction
+    of post-processing at full size; measurements are always taken on the
+    full-size image.
     """
-    labels = postprocess(probability, params)
+    if scale < 1.0 - NO_RESCALE_TOLERANCE:
+        small = resize_probability(probability, tuple(max(1, round(n * scale)) for n in probability.shape))
+        labels = resize_labels(postprocess(small, derive_params(params, 1.0 / scale)), probability.shape)
+    else:
+        labels = postprocess(probability, params)
     cells = measure_cells(labels, intensity, pixel_size_um)
     summary = summarize(labels, cells, pixel_size_um)
     return labels, cells, summary
@@ -209,7 +220,7 @@ def count_image(
     calibration = pixel_size_um if pixel_size_um is not None else image.pixel_size_um
     decision = resolve_size(model, image.data, size, calibration, overrides, cancel)
     probability = predict_at_scale(model, image.data, decision.scale, cancel=cancel)
-    labels, cells, summary = recount(probability, image.data, decision.params, calibration)
+    labels, cells, summary = recount(probability, image.data, decision.params, calibration, scale=decision.scale)
     return ImageResult(
         path=image.path,
         name=name or image.path.name,

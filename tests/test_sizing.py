@@ -66,3 +66,15 @@ def test_micrometre_diameter_without_calibration_is_a_clear_error():
     image, _ = nuclei((100, 100), 10)
     with pytest.raises(ParameterError, match="no calibration"):
         count_image(loaded(image), load_model("classical"), size=SizeSetting.parse("10um"))
+
+
+def test_live_recount_reproduces_the_batch_count_of_a_shrunk_image():
+    from cellcounter_app.pipeline import recount, resolve_size
+
+    image, n = nuclei((480, 480), 40, spacing_factor=2.5)
+    model = load_model("classical")
+    result = count_image(loaded(image), model, size=SizeSetting.parse("40px"))
+    decision = resolve_size(model, image, SizeSetting.parse("40px"), None)
+    labels, _, summary = recount(result.probability, image, decision.params, scale=decision.scale)
+    assert decision.scale == 0.5 and result.count == n == summary["count"]
+    np.testing.assert_array_equal(labels, result.labels)

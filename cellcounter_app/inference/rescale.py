@@ -50,12 +50,41 @@ def resize_probability(probability: np.ndarray, shape: tuple[int, int]) -> np.nd
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a label image to ``shape`` (ids kept, never blended).
+
+    Examples
+    --------
+    >>> resize_labels(np.array([[0, 1], [2, 3]], np.uint32), (4, 4))[3]
+    array([2, 2, 3, 3], dtype=uint32)
+    """
+    if labels.shape == tuple(shape):
+        return labels
+    rows = np.minimum(((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0]).astype(np.intp), labels.shape[0] - 1)
+    cols = np.minimum(((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1]).astype(np.intp), labels.shape[1] - 1)
+    return labels[rows[:, np.newaxis], cols[np.newaxis, :]]
+
+
 def _zoom_to(data: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
-    factors = [o / i for o, i in zip(out_shape, data.shape[:2])]
-    if data.ndim == 3:
-        factors.append(1.0)
-    return ndi.zoom(data, factors, order=1, mode="nearest", grid_mode=True, prefilter=False).astype(
-        np.float32, copy=False)
+    """Bilinear resize of the first two axes (pixel centres aligned, edges clamped), float32."""
+    out = np.asarray(data, np.float32)
+    for axis in (0, 1):
+        out = _interpolate_axis(out, out_shape[axis], axis)
+    return out
+
+
+def _interpolate_axis(data: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    n_in = data.shape[axis]
+    if n_in == n_out:
+        return data
+    position = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, n_in - 1)
+    shape = [1] * data.ndim
+    shape[axis] = n_out
+    weight = (position - low).astype(np.float32).reshape(shape)
+    first = np.take(data, low, axis=axis)
+    return first + (np.take(data, high, axis=axis) - first) * weight
 
 
 def predict_at_scale(
