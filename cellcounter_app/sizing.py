@@ -21,7 +21,6 @@ from .inference import Predictor
 from .inference.rescale import resize_image
 from .measure import measure_cells
 from .postprocess import postprocess
-from .postprocess.size import MAX_SCALE, MIN_SCALE
 
 SCALES = (4.0, 2.0, 1.0, 0.5, 0.25, 0.125)
 AGREEMENT = math.log(1.25)
@@ -108,7 +107,3 @@ def _busiest_crop(image: np.ndarray, side: int) -> np.ndarray:
                 best, best_score = (y, x), score
     y, x = best
     return image[y:y + ch, x:x + cw]
-
-
-def clip_scale(scale: float) -> float:
-    return float(min(max(scale, MIN_SCALE), MAX_SCALE))
