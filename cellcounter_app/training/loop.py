@@ -87,6 +87,7 @@ def train(
     val_samples: Sequence[Sample],
     *,
     resume_from: str | Path | None = None,
+    initial_weights: str | Path | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> Iterator[Report]:
     """Train a c-ResUnet and yield progress reports.
@@ -102,6 +103,9 @@ def train(
         A checkpoint of an earlier run with the same network: weights,
         optimiser, schedule and step/epoch counters continue from it; the
         budget ``epochs`` counts the epochs done before.
+    initial_weights : path, optional
+        A checkpoint (or weights file) of the same network to start from
+        (fine-tuning): only its weights are used; optimiser and counters start fresh.
     cancel : callable, optional
         Checked before every step and every validation; when it returns True
         the run saves ``last.pt`` and finishes with reason "cancelled".
@@ -131,6 +135,8 @@ def train(
     use_amp = config.mixed_precision and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype(device) == torch.float16)
     state = TrainingState(config, model, optimizer, scheduler, scaler)
+    if initial_weights is not None and resume_from is None:
+        model.load_state_dict(load_checkpoint(initial_weights).model)
     if resume_from is not None:
         state.restore(load_checkpoint(resume_from), best_path=Path(resume_from).parent / "best.pt")
     loss_fn = make_loss(config.loss, config.loss_options).to(device)

@@ -1,0 +1,151 @@
+"""Train or fine-tune a model on a lab's own annotated images, headless.
+
+`finetune` is a generator: it yields the training loop's reports, then one
+`FineTuneResult` after calibrating the threshold on the validation images,
+exporting the ONNX model (with its metadata, a ``.pt`` weights file for
+further fine-tuning and a JSON card) and scoring the base model on the same
+images.  ``cellcounter train`` drains it; the GUI's training panel will too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..atomic import atomic_write_bytes
+from ..errors import ModelError, ParameterError
+from ..inference import ModelMeta, Normalization, OnnxModel, load_model
+from .calibrate import calibrate
+from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
+from .config import TrainConfig
+from .data import Sample, rescale_to_diameter
+from .export_onnx import export_onnx
+from .loop import FinishedReport, train
+from .validate import predict_probability, validation_params
+
+DEFAULT_DIAMETER = 20.0
+
+
+@dataclass(frozen=True)
+class FineTuneRequest:
+    """Everything a training job needs, frozen before it starts."""
+
+    train: tuple[Sample, ...]
+    val: tuple[Sample, ...]
+    out: Path
+    name: str = ""
+    base: str = ""
+    """A model name or .onnx path whose ``<stem>.pt`` weights start the training; empty: from scratch."""
+    network: str = "c-resunet-small"
+    channels: int = 1
+    width: int = 16
+    loss: str = ""
+    epochs: int = 50
+    minutes: float = 0.0
+    diameter_px: float = 0.0
+    """Canonical cell diameter; 0: the base model's, else 20 px."""
+    crop_size: int = 192
+    batch_size: int = 8
+    seed: int = 0
+    device: str = "auto"
+    split_record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FineTuneResult:
+    model_path: Path
+    weights_path: Path
+    card_path: Path
+    finished: FinishedReport
+    f1: float
+    base_f1: float | None
+    threshold: float
+
+
+def base_weights(base: str) -> tuple[Path, ModelMeta]:
+    """The ``.pt`` weights next to a base model, and its metadata; `ModelError` when missing."""
+    model = load_model(base, use_gpu=False)
+    if model.path is None:
+        raise ModelError(f"{base!r} has no network to fine-tune; choose a bundled or trained model")
+    weights = Path(model.path).with_suffix(".pt")
+    if not weights.is_file():
+        raise ModelError(f"cannot fine-tune {model.path.name}: its weights file {weights} is missing")
+    return weights, model.meta
+
+
+def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = None) -> Iterator[Any]:
+    """Train, calibrate, export; yields loop reports then a `FineTuneResult`."""
+    if len(request.train) == 0 or len(request.val) == 0:
+        raise ParameterError("training needs at least one training and one validation image")
+    weights, base_meta = base_weights(request.base) if request.base else (None, None)
+    network: dict[str, Any] = load_checkpoint(weights).network if weights else {}
+    diameter = request.diameter_px or (base_meta.diameter_px if base_meta else 0.0) or DEFAULT_DIAMETER
+    channels = int(network.get("in_channels", request.channels))
+    train_set = [_canonical(s, diameter) for s in request.train]
+    val_set = [_canonical(s, diameter) for s in request.val]
+    run_dir = request.out.parent / f".{request.out.stem}-run"
+    config = TrainConfig.from_dict({
+        "output_dir": str(run_dir), "in_channels": channels,
+        "network": "c-resunet-small" if network.get("small", request.network == "c-resunet-small") else "c-resunet",
+        "base": int(network.get("base", request.width)), "n_classes": int(network.get("n_classes", 1)),
+        "epochs": request.epochs, "max_minutes": request.minutes, "seed": request.seed,
+        "crop_size": request.crop_size, "batch_size": request.batch_size, "device": request.device,
+        "match_distance": diameter / 2, "learning_rate": 5e-4 if weights else 1e-3,
+        **({"loss": request.loss} if request.loss else {}),
+    })
+    finished = None
+    for report in train(config, train_set, val_set, initial_weights=weights, cancel=cancel):
+        if isinstance(report, FinishedReport):
+            finished = report
+        yield report
+    if finished is None or finished.best_checkpoint is None:
+        raise ModelError("training stopped before any validation; nothing to export")
+    net = load_network(finished.best_checkpoint)
+    truths = [s.labels for s in val_set]
+    cal = calibrate([predict_probability(net, s.image) for s in val_set], truths, validation_params(diameter),
+                    max_distance=diameter / 2, thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3))
+    base_f1 = None
+    if weights:
+        base_net = load_network(weights)
+        base_f1 = calibrate([predict_probability(base_net, s.image) for s in val_set], truths,
+                            base_meta.default_params(), max_distance=diameter / 2,
+                            thresholds=[base_meta.default_params().threshold], min_size_fractions=(0.15,)).f1
+    name = request.name or request.out.stem
+    meta = ModelMeta(
+        name=name, version=datetime.now(timezone.utc).strftime("%Y%m%d.%H%M%S"),
+        description=f"Trained on {len(train_set)} image(s)" + (f", fine-tuned from {base_meta.name} "
+                                                                f"{base_meta.version}" if base_meta else ""),
+        architecture=config.network, input_channels=channels, normalization=Normalization(),
+        diameter_px=diameter, postprocess=cal.params.to_dict(),
+        training_data=json.dumps({"train": [s.name for s in request.train], "val": [s.name for s in request.val]}),
+        metrics={"validation_f1": cal.f1, "base_validation_f1": base_f1},
+    )
+    model_path = export_onnx(net, meta, request.out)
+    weights_path = request.out.with_suffix(".pt")
+    best = load_checkpoint(finished.best_checkpoint)
+    save_checkpoint(weights_path, dataclasses.replace(best, optimizer={}, scheduler=None, scaler=None))
+    card = {
+        "name": name, "version": meta.version, "base": request.base or None, "diameter_px": diameter,
+        "train_images": [s.name for s in request.train], "val_images": [s.name for s in request.val],
+        "split": request.split_record, "training": {"steps": finished.steps, "minutes": finished.seconds / 60,
+                                                    "stop": finished.reason},
+        "calibration": {"threshold": cal.threshold_best_f1, "min_size": cal.min_size, "f1": cal.f1,
+                        "precision": cal.precision, "recall": cal.recall},
+        "base_validation_f1": base_f1, "config": config.to_dict(),
+    }
+    card_path = request.out.with_suffix(".json")
+    atomic_write_bytes(card_path, json.dumps(card, indent=2, default=str).encode())
+    OnnxModel(model_path, use_gpu=False)  # the engine reads it back
+    yield FineTuneResult(model_path, weights_path, card_path, finished, cal.f1, base_f1, cal.threshold_best_f1)
+
+
+def _canonical(sample: Sample, diameter: float) -> Sample:
+    if not np.isfinite(sample.diameter_px) or sample.diameter_px <= 0:
+        return sample
+    return rescale_to_diameter(sample, diameter)

@@ -1,0 +1,77 @@
+"""``cellcounter train``: trains, exports a model the engine counts with, fine-tunes from it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+
+pytest.importorskip("torch")
+
+from cellcounter_app.cli import main  # noqa: E402
+from cellcounter_app.inference import load_model  # noqa: E402
+from synthetic_images import disc_image, grid_centres, write_png  # noqa: E402
+
+FAST = ["--epochs", "1", "--width", "4", "--crop", "64", "--cpu", "--val-fraction", "0.34"]
+
+
+@pytest.fixture(scope="module")
+def annotated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("annotated")
+    for i in range(6):
+        image, labels = disc_image(shape=(96, 96), centres=grid_centres(4, shape=(96, 96), spacing=28), seed=i)
+        write_png(root / "images" / f"a{i}.png", image)
+        (root / "labels").mkdir(exist_ok=True)
+        tifffile.imwrite(root / "labels" / f"a{i}.tif", labels.astype(np.uint16))
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(annotated, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "mine.onnx"
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--out", str(out), *FAST])
+    assert code == 0
+    return out
+
+
+def test_training_writes_a_model_the_engine_uses(trained, annotated):
+    assert trained.is_file() and trained.with_suffix(".pt").is_file()
+    card = json.loads(trained.with_suffix(".json").read_text())
+    assert card["name"] == "mine" and card["base"] is None and len(card["val_images"]) == 2
+    model = load_model(trained, use_gpu=False)
+    assert model.meta.name == "mine" and model.meta.diameter_px == 20.0
+    image, _ = disc_image(shape=(96, 96), centres=grid_centres(4, shape=(96, 96), spacing=28), seed=9)
+    assert model.predict(image).shape == image.shape
+
+
+def test_refuses_to_overwrite_without_force(trained, annotated, capsys):
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--out", str(trained), *FAST])
+    assert code == 2 and "--force" in capsys.readouterr().err
+
+
+def test_fine_tunes_from_a_base_model(trained, annotated, tmp_path, capsys):
+    out = tmp_path / "tuned.onnx"
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--base", str(trained), "--out", str(out), *FAST])
+    assert code == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["base"] == str(trained) and card["base_validation_f1"] is not None
+    assert "base model" in capsys.readouterr().out
+
+
+def test_a_base_without_weights_is_a_clear_error(trained, annotated, tmp_path, capsys):
+    lonely = tmp_path / "lonely.onnx"
+    lonely.write_bytes(trained.read_bytes())
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--base", str(lonely), "--out", str(tmp_path / "x.onnx"), *FAST])
+    assert code == 2 and "weights file" in capsys.readouterr().err
+
+
+def test_missing_labels_folder(annotated, tmp_path, capsys):
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "x.onnx"), *FAST])
+    assert code == 2 and "no such folder" in capsys.readouterr().err
