@@ -4,6 +4,8 @@ Search order (`model_dirs`): the folders in ``CELLCOUNTER_MODELS_DIR``
 (``os.pathsep``-separated), the per-user folder, then the folder bundled with
 the application.  The first model of a given name wins, so a user can shadow a
 bundled model by putting a newer file of the same name in their folder.
+`list_models` and `load_model` also take ``extra_dirs`` searched first, such as
+a project's ``models/`` folder of models trained in the app (source ``project``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import cellcounter_app
 
@@ -27,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ENV_VAR = "CELLCOUNTER_MODELS_DIR"
 CLASSICAL = "classical"
-SOURCES = ("builtin", "bundled", "user", "file")
+SOURCES = ("builtin", "bundled", "user", "file", "project")
 
 _meta_cache: dict[tuple[str, int, int], ModelMeta] = {}
 
@@ -38,7 +41,8 @@ class ModelEntry:
 
     ``source`` says where it comes from: ``builtin`` (the classical model),
     ``bundled`` (shipped with the application), ``user`` (the per-user folder
-    or ``CELLCOUNTER_MODELS_DIR``) or ``file`` (a file picked by hand).
+    or ``CELLCOUNTER_MODELS_DIR``), ``project`` (an ``extra_dirs`` folder, such
+    as a project's trained models) or ``file`` (a file picked by hand).
     """
 
     name: str
@@ -93,21 +97,23 @@ def read_entry(path: str | Path, source: str = "file") -> ModelEntry:
     return ModelEntry(meta.name, meta.version, meta.description, path, source)
 
 
-def list_models() -> list[ModelEntry]:
-    """Every available model: ``classical`` first, then each ``*.onnx`` in `model_dirs` order.
+def list_models(extra_dirs: Sequence[str | Path] = ()) -> list[ModelEntry]:
+    """Every available model: ``classical`` first, then each ``*.onnx`` of ``extra_dirs`` and `model_dirs`.
 
-    A file that cannot be read is skipped with a logged warning; a name seen
-    before (in an earlier folder, or an earlier file of the same folder in
-    name order) is skipped too.
+    ``extra_dirs`` (e.g. a project's ``models/`` folder) are searched first
+    and their models have the source ``project``.  A file that cannot be read
+    is skipped with a logged warning; a name seen before (in an earlier
+    folder, or an earlier file of the same folder in name order) is skipped too.
     """
     builtin = ClassicalModel().meta
     entries = [ModelEntry(builtin.name, builtin.version, builtin.description, None, "builtin")]
     seen = {CLASSICAL}
     bundled = bundled_models_dir()
-    for folder in model_dirs():
+    extra = [Path(folder).expanduser() for folder in extra_dirs]
+    for folder in [*extra, *(d for d in model_dirs() if d not in extra)]:
         if not folder.is_dir():
             continue
-        source = "bundled" if folder == bundled else "user"
+        source = "project" if folder in extra else "bundled" if folder == bundled else "user"
         for path in sorted(folder.glob("*.onnx")):
             try:
                 entry = read_entry(path, source)
@@ -122,7 +128,8 @@ def list_models() -> list[ModelEntry]:
     return entries
 
 
-def load_model(name_or_path: str | Path, *, use_gpu: bool = True, threads: int | None = None) -> Predictor:
+def load_model(name_or_path: str | Path, *, use_gpu: bool = True, threads: int | None = None,
+               extra_dirs: Sequence[str | Path] = ()) -> Predictor:
     """A ready-to-run model.
 
     Parameters
@@ -134,6 +141,8 @@ def load_model(name_or_path: str | Path, *, use_gpu: bool = True, threads: int |
         Use CUDA when it really runs (ONNX models only).
     threads : int, optional
         CPU threads (default: all cores).
+    extra_dirs : sequence of path, optional
+        Folders searched for names before `model_dirs` (see `list_models`).
 
     Raises
     ------
@@ -154,7 +163,7 @@ def load_model(name_or_path: str | Path, *, use_gpu: bool = True, threads: int |
         return OnnxModel(path, use_gpu=use_gpu, threads=threads)
     if isinstance(name_or_path, Path) or path.suffix.lower() == ".onnx":
         raise ModelError(f"{path}: no such model file")
-    entries = list_models()
+    entries = list_models(extra_dirs)
     for entry in entries:
         if entry.name == text and entry.path is not None:
             return OnnxModel(entry.path, use_gpu=use_gpu, threads=threads)
