@@ -35,3 +35,13 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist
+
+## Frozen application (packaging/README.md): the PyInstaller onedir bundle in dist/CellCounter,
+## then its smoke test (frozen CLI count of the samples + the desktop app's --self-test, offscreen).
+.PHONY: bundle bundle-test
+bundle: setup
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PIP) install --quiet "pyinstaller>=6.10"
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/cellcounter.spec
+
+bundle-test: bundle
+	QT_QPA_PLATFORM=offscreen $(PY) packaging/smoke_test.py dist/CellCounter
