@@ -24,7 +24,11 @@ class Block(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Block())
 """
 BLOCKED_CLI = BLOCK + "from cellcounter_app.cli import main\nsys.exit(main(sys.argv[2:]))\n"
-BLOCKED_GUI_IMPORT = BLOCK + "import cellcounter_app.gui.app, cellcounter_app.gui.main_window, pyqtgraph\n"
+BLOCKED_GUI_IMPORT = BLOCK + """
+import importlib, pkgutil, pyqtgraph, cellcounter_app.gui as gui
+for module in pkgutil.iter_modules(gui.__path__, gui.__name__ + "."):
+    importlib.import_module(module.name)
+"""
 
 
 def test_every_torch_user_is_left_out_of_the_counting_build(config):
