@@ -1,4 +1,4 @@
-"""The ``cellcounter`` command line: ``count``, ``evaluate``, ``models``, ``train``.
+"""The ``cellcounter`` command line: ``count``, ``evaluate``, ``models``, ``train``, ``gui``.
 
 Exit codes: 0 success; 1 nothing could be counted; 2 a usage, model or
 output problem stopped the command before it started; 130 cancelled (Ctrl+C).
@@ -13,11 +13,11 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import CellCounterError
-from . import count, evaluate, models, train
+from . import count, evaluate, gui, models, train
 
 EXIT_OK, EXIT_NOTHING_COUNTED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
-COMMANDS = (count, evaluate, models, train)
+COMMANDS = (count, evaluate, models, train, gui)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -129,13 +129,21 @@ class ErrorLogHandler(logging.Handler):
 
     Safe to use from any thread.  A record logged by a subscriber while it is
     told about another record is not forwarded again (no feedback loop).
+    Warnings of other libraries (a TIFF reader's note about a damaged file,
+    which CellCounter then reports in its own words) go to the log file only;
+    their errors are forwarded.
     """
 
-    def __init__(self, error_log: ErrorLog, level: int = logging.WARNING) -> None:
+    def __init__(self, error_log: ErrorLog, level: int = logging.WARNING, own_logger: str = "cellcounter_app") -> None:
         super().__init__(level)
         self.error_log = error_log
+        self.own_logger = own_logger
         self._busy = threading.local()
         self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name == self.own_logger or record.name.startswith(self.own_logger + ".")
+        return (own or record.levelno >= logging.ERROR) and bool(super().filter(record))
 
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(self._busy, "active", False):

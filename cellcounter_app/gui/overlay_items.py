@@ -153,6 +153,13 @@ class IdLabelsItem(pg.GraphicsObject):
         painter.restore()
 
 
+class PassiveScatter(pg.ScatterPlotItem):
+    """Markers that let clicks through to the view: a click on a cell's marker corrects that cell."""
+
+    def mouseClickEvent(self, ev: object) -> None:
+        ev.ignore()  # type: ignore[attr-defined]
+
+
 class OverlayLayer:
     """Every overlay item of the viewer under one parent, shown and faded together.
 
@@ -167,12 +174,12 @@ class OverlayLayer:
         self.group.setZValue(10)
         view.addItem(self.group)
         self.outlines = pg.ImageItem(axisOrder="row-major")
-        self.centroids = pg.ScatterPlotItem(symbol="o", size=7, pxMode=True, brush=None)
-        self.excluded = pg.ScatterPlotItem(symbol="o", size=7, pxMode=True, brush=None,
+        self.centroids = PassiveScatter(symbol="o", size=7, pxMode=True, brush=None)
+        self.excluded = PassiveScatter(symbol="o", size=7, pxMode=True, brush=None,
                                            pen=cosmetic_pen(EXCLUDED_COLOR, 1))
-        self.added = pg.ScatterPlotItem(symbol="+", size=13, pxMode=True, brush=pg.mkBrush(ADDED_COLOR),
+        self.added = PassiveScatter(symbol="+", size=13, pxMode=True, brush=pg.mkBrush(ADDED_COLOR),
                                         pen=cosmetic_pen(ADDED_COLOR, 1))
-        self.removed = pg.ScatterPlotItem(symbol="x", size=11, pxMode=True, brush=pg.mkBrush(REMOVED_COLOR),
+        self.removed = PassiveScatter(symbol="x", size=11, pxMode=True, brush=pg.mkBrush(REMOVED_COLOR),
                                           pen=cosmetic_pen(REMOVED_COLOR, 1))
         self.ids = IdLabelsItem()
         self.regions = QGraphicsPathItem()

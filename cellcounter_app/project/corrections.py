@@ -64,6 +64,12 @@ class Corrections:
             raise ParameterError(f"added point index must be between 0 and {len(self.added) - 1}, got {index}")
         return Corrections(self.added[:index] + self.added[index + 1:], self.removed)
 
+    def without_removed(self, index: int) -> "Corrections":
+        """A copy where the removed detection number ``index`` counts again."""
+        if not 0 <= index < len(self.removed):
+            raise ParameterError(f"removed cell index must be between 0 and {len(self.removed) - 1}, got {index}")
+        return Corrections(self.added, self.removed[:index] + self.removed[index + 1:])
+
     def to_dict(self) -> dict[str, Any]:
         return {"added": [list(p) for p in self.added], "removed": [list(p) for p in self.removed]}
 

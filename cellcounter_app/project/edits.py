@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..errors import ParameterError
 from .corrections import Corrections
 from .history import Edit, History
@@ -23,6 +25,7 @@ class EditsMixin:
     """
 
     history: History
+    defaults: Any
 
     def _init_history(self) -> None:
         self.history = History()
@@ -52,6 +55,45 @@ class EditsMixin:
         entry = self.image(image_id)
         self._apply(Edit("remove cell", image_id, "corrections", entry.corrections,
                          entry.corrections.with_removed(centroid)))
+
+    def restore_cell(self, image_id: str, index: int) -> None:
+        """Count again the removed detection number ``index``."""
+        entry = self.image(image_id)
+        self._apply(Edit("restore cell", image_id, "corrections", entry.corrections,
+                         entry.corrections.without_removed(index)))
+
+    def click(self, image_id: str, point: Sequence[float]) -> str:
+        """What one click at ``point`` ``(x, y)`` means in correction mode; returns the edit's name.
+
+        A click on (or within the correction radius of) a point added by hand
+        takes it back; on a detection removed by hand counts it again; on a
+        counted detection removes it; anywhere else adds a cell.
+        """
+        entry = self.image(image_id)
+        radius = self.defaults.correction_radius
+        x, y = float(point[0]), float(point[1])
+        added = np.asarray(entry.corrections.added, dtype=float).reshape(-1, 2)
+        if len(added):
+            distances = np.hypot(added[:, 0] - x, added[:, 1] - y)
+            if distances.min() <= radius:
+                self.remove_added_point(image_id, int(np.argmin(distances)))
+                return "remove added point"
+        detections = self.detections(image_id)
+        index = -1
+        if detections is not None and len(detections.ids):
+            label = detections.id_at((x, y))
+            hits = np.flatnonzero(detections.ids == label) if label else ()
+            index = int(hits[0]) if len(hits) else detections.nearest((x, y), radius)
+        if index >= 0:
+            centroid = detections.centroids[index]
+            for number, removed in enumerate(entry.corrections.removed):
+                if detections.id_at(removed) == detections.ids[index] or np.hypot(*(centroid - removed)) <= 1e-6:
+                    self.restore_cell(image_id, number)
+                    return "restore cell"
+            self.remove_cell(image_id, (float(centroid[0]), float(centroid[1])))
+            return "remove cell"
+        self.add_point(image_id, (x, y))
+        return "add point"
 
     def clear_corrections(self, image_id: str) -> None:
         entry = self.image(image_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-EDIT_KINDS = ("add point", "remove added point", "remove cell", "clear corrections",
+EDIT_KINDS = ("add point", "remove added point", "remove cell", "restore cell", "clear corrections",
               "add region", "remove region", "clear regions")
 FIELDS = ("corrections", "regions")
 MAX_EDITS = 1000

@@ -55,7 +55,7 @@ def test_records_from_threads_all_arrive(root_logger):
     root_logger.addHandler(ErrorLogHandler(log))
     seen = []
     log.subscribe(lambda event, record: seen.append(threading.current_thread().name))
-    threads = [threading.Thread(target=lambda i=i: [logging.getLogger("w").warning("image %d-%d", i, k)
+    threads = [threading.Thread(target=lambda i=i: [logging.getLogger("cellcounter_app.w").warning("image %d-%d", i, k)
                                                      for k in range(50)], name=f"worker-{i}")
                for i in range(4)]
     for thread in threads:
@@ -68,8 +68,8 @@ def test_records_from_threads_all_arrive(root_logger):
 def test_a_subscriber_that_logs_does_not_loop(root_logger):
     log = ErrorLog()
     root_logger.addHandler(ErrorLogHandler(log))
-    log.subscribe(lambda event, record: logging.getLogger("panel").warning("shown %s", record.message))
-    logging.getLogger("worker").warning("first")
+    log.subscribe(lambda event, record: logging.getLogger("cellcounter_app.panel").warning("shown %s", record.message))
+    logging.getLogger("cellcounter_app.worker").warning("first")
     assert [r.message for r in log.records] == ["first"]
 
 
@@ -114,3 +114,12 @@ def test_log_file_in_an_unwritable_place_names_it(tmp_path, root_logger):
         install_log_file(blocker / "logs" / "cellcounter.log")
     with pytest.raises(ParameterError, match="max_bytes"):
         install_log_file(tmp_path / "a.log", max_bytes=10)
+
+
+def test_warnings_of_other_libraries_stay_out_of_the_panel_but_their_errors_do_not(root_logger):
+    log = ErrorLog()
+    root_logger.addHandler(ErrorLogHandler(log))
+    logging.getLogger("tifffile").warning("invalid offset to first page")
+    logging.getLogger("cellcounter_app.pipeline").warning("a.tif: the TIFF file contains no image")
+    logging.getLogger("onnxruntime").error("session failed")
+    assert [r.source for r in log.records] == ["cellcounter_app.pipeline", "onnxruntime"]

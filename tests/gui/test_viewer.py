@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 pytest.importorskip("PySide6")
@@ -217,7 +218,7 @@ def test_markers_sit_on_pixel_centres(viewer):
     viewer.set_image(np.zeros(labels.shape, np.uint16))
     viewer.set_overlay(None, {"x": np.array([12.0]), "y": np.array([7.0])})
     scatter = next(item for item in viewer.image_item.scene().items()
-                   if type(item).__name__ == "ScatterPlotItem" and len(item.data) == 1)
+                   if isinstance(item, pg.ScatterPlotItem) and len(item.data) == 1)
     marker = scatter.mapToScene(QPointF(12.0, 7.0))
     centre = viewer.image_item.mapToScene(QPointF(12.5, 7.5))
     assert (marker.x(), marker.y()) == pytest.approx((centre.x(), centre.y()))
@@ -342,3 +343,15 @@ def test_plus_and_minus_keys_zoom(viewer, qtbot):
     viewer.zoom(4)
     viewer.fit_action.trigger()
     assert viewer.view_range()[0][1] - viewer.view_range()[0][0] == pytest.approx(width)
+
+
+def test_clicks_on_overlay_markers_reach_the_viewer(viewer, qtbot):
+    labels = np.zeros((40, 50), np.int32)
+    labels[5:15, 5:15] = 1
+    viewer.set_image(np.zeros(labels.shape, np.uint8))
+    viewer.set_overlay(labels, {"cell_id": np.array([1]), "x": np.array([9.5]), "y": np.array([9.5])},
+                       added=[(30.0, 30.0)])
+    viewer.set_mode("edit")
+    for x, y in ((9, 9), (30, 30)):
+        with qtbot.waitSignal(viewer.point_clicked):
+            qtbot.mouseClick(viewer.graphics_view.viewport(), LEFT, pos=viewport_point(viewer, x, y), delay=500)

@@ -1,0 +1,147 @@
+"""The main window: it only assembles the panels around the session.
+
+Layout (see ``UI.md``): image browser on the left, the viewer in the middle,
+DETECTION and THIS IMAGE on the right, results and errors at the bottom, and
+a status bar with the device, the progress of a batch and the error count.
+Menus and toolbar actions live in :mod:`.qt_actions`; the overlay and
+correction logic in :mod:`.qt_viewer_bridge`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from .error_log import ErrorLog
+from .images_table_model import COLUMNS
+from .qt_actions import Actions
+from .qt_cells_table import QtCellsTable
+from .qt_controls import QtControlsPanel
+from .qt_error_panel import QtErrorPanel
+from .qt_image_summary import QtImageSummary
+from .qt_images_table import QtImagesTable
+from .qt_status import QtStatusBar
+from .qt_viewer import QtImageViewer
+from .qt_viewer_bridge import ViewerBridge
+from .resources import icon_path
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+BROWSER_COLUMNS = ("image", "corrected", "status")
+
+
+class QtMainWindow(QMainWindow):
+    """CellCounter's window around a `Session` (the open project and its work)."""
+
+    def __init__(self, session: Session, error_log: ErrorLog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.error_log = error_log
+        self.setWindowTitle("CellCounter")
+        icon = icon_path()
+        if icon is not None:
+            self.setWindowIcon(QIcon(str(icon)))
+        self.setAcceptDrops(True)
+        self.resize(QSize(1400, 900))
+
+        self.viewer = QtImageViewer()
+        self.setCentralWidget(self.viewer)
+        self.browser = QtImagesTable()
+        self.browser.setObjectName("image_browser")
+        self.results = QtImagesTable()
+        self.results.setObjectName("results_table")
+        self.cells = QtCellsTable()
+        self.controls = QtControlsPanel(session)
+        self.summary = QtImageSummary(session)
+        self.errors = QtErrorPanel(error_log)
+        self.bridge = ViewerBridge(session, self.viewer, self.cells)
+
+        left = self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        right = self._dock("Detection", self.controls, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("This image", self.summary, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.results, "Images")
+        self.tabs.addTab(self.cells, "Cells of this image")
+        self.tabs.addTab(self.errors, "Errors")
+        bottom = self._dock("Results", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([left, right], [300, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([bottom], [200], Qt.Orientation.Vertical)
+
+        self.status = QtStatusBar(session, error_log)
+        self.status.errors_clicked.connect(lambda: self.tabs.setCurrentWidget(self.errors))
+        self.errors.error_count_changed.connect(self.status.set_error_count)
+        self.setStatusBar(self.status)
+        self.actions = Actions(self)
+
+        for table in (self.browser, self.results):
+            table.image_selected.connect(session.set_current)
+        session.current_changed.connect(self._on_current)
+        session.project_opened.connect(self._on_project)
+        if session.project is not None:
+            self._on_project(session.project)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _on_project(self, project: Any) -> None:
+        for table in (self.browser, self.results):
+            table.set_project(project)
+        for column, name in enumerate(COLUMNS):
+            self.browser.setColumnHidden(column, name not in BROWSER_COLUMNS)
+        self.browser.horizontalHeader().resizeSection(COLUMNS.index("image"), 170)
+        self._update_title()
+        project.subscribe(lambda event, payload: event in ("dirty", "saved") and self._update_title())
+
+    def _update_title(self) -> None:
+        project = self.session.project
+        if project is None:
+            self.setWindowTitle("CellCounter")
+            return
+        self.setWindowTitle(f"{project.name}{' •' if project.dirty else ''} — CellCounter")
+        self.setWindowFilePath(str(project.folder))
+
+    def _on_current(self, image_id: str) -> None:
+        for table in (self.browser, self.results):
+            if image_id and image_id not in table.selected_image_ids():
+                table.select_image(image_id)
+
+    # -- drag and drop --------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.actions.add_paths(paths)
+
+    # -- closing --------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.session.busy:
+            answer = QMessageBox.question(
+                self, "Counting in progress",
+                "Images are still being counted. Stop counting and quit? What was counted is kept.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.actions.remember_state()
+        self.session.shutdown()
+        super().closeEvent(event)

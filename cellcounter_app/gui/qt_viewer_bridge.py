@@ -1,0 +1,136 @@
+"""Connects the viewer to the session: the image, its overlay and the clicks that correct it.
+
+Correction mode ("edit"): a click adds a cell, a click on a detection removes
+it, a click on a removed or added cell takes that back.  Region modes draw a
+polygon or rectangle that restricts the count.  Everything goes through the
+project's undoable edits; the overlay is redrawn from the project's
+corrected result, so what is drawn is exactly what is counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ..errors import CellCounterError
+from ..project import Region
+from .qt_cells_table import QtCellsTable
+from .qt_viewer import QtImageViewer
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+
+class ViewerBridge(QObject):
+    """Keeps the viewer and the cells table showing the current image.
+
+    Signals
+    -------
+    overlay_updated(float)
+        The overlay was redrawn; seconds the redraw took.
+    """
+
+    overlay_updated = Signal(float)
+
+    def __init__(self, session: Session, viewer: QtImageViewer, cells: QtCellsTable) -> None:
+        super().__init__(viewer)
+        self.session = session
+        self.viewer = viewer
+        self.cells = cells
+        self._shown_image = ""
+        self._unsubscribe = lambda: None
+        session.current_changed.connect(self.show_current)
+        session.result_changed.connect(lambda image_id: image_id == session.current and self.show_overlay())
+        session.project_opened.connect(self._on_project)
+        viewer.point_clicked.connect(self._on_click)
+        viewer.region_drawn.connect(self._on_region)
+
+    def _on_project(self, project: Any) -> None:
+        self._unsubscribe()
+        self._unsubscribe = project.subscribe(self._on_event)
+        self._shown_image = ""
+        self.show_current(self.session.current)
+
+    def _on_event(self, event: str, payload: Any) -> None:
+        if event == "image_changed" and payload == self.session.current:
+            self.show_overlay()
+
+    def show_current(self, image_id: str = "") -> None:
+        """Show the session's current image and its overlay."""
+        image = self.session.image(self.session.current) if self.session.current else None
+        if image is None:
+            self.viewer.set_image(None)
+            self.cells.set_cells(None, None)
+            self._shown_image = ""
+            return
+        names = list(image.channel_names) if image.data.ndim == 3 and image.channel_names else []
+        if image.data.ndim == 3 and len(names) != image.data.shape[2]:
+            names = []
+        self.viewer.set_image(image.data, channel_names=names, keep_view=True)
+        self._shown_image = self.session.current
+        self.show_overlay()
+
+    def show_overlay(self) -> None:
+        """Redraw the overlay of the current image from the project's corrected result."""
+        start = time.perf_counter()
+        image_id, project = self.session.current, self.session.project
+        if project is None or not image_id:
+            return
+        if self._shown_image != image_id:
+            self.show_current(image_id)
+            return
+        entry = project.image(image_id)
+        result = self.session.result(image_id)
+        regions = [region.polygon() for region in entry.regions]
+        labels = result.labels if result is not None else None
+        correction = project.correction_result(image_id) if labels is not None else None
+        if labels is None or correction is None:
+            self.viewer.set_overlay(None, None, regions=regions)
+            self.cells.set_cells(None, None)
+            self.overlay_updated.emit(time.perf_counter() - start)
+            return
+        cells = result.cells
+        ids = np.asarray(cells.get("cell_id", np.unique(labels[labels > 0])))
+        excluded = ids[~np.isin(ids, correction.kept_ids)]
+        self.viewer.set_overlay(labels, cells, added=[tuple(p) for p in correction.added],
+                                removed=list(entry.corrections.removed), excluded_ids=excluded.tolist(),
+                                regions=regions)
+        pixel_size = entry.summary.get("pixel_size_um")
+        self.cells.set_cells(_kept_cells(cells, correction.kept_ids), pixel_size if pixel_size else None)
+        self.overlay_updated.emit(time.perf_counter() - start)
+
+    def _on_click(self, x: float, y: float, modifiers: Any) -> None:
+        project, image_id = self.session.project, self.session.current
+        if project is None or not image_id:
+            return
+        entry = project.image(image_id)
+        if entry.state not in ("counted", "stale"):
+            self.session.message.emit("Count this image before correcting it.")
+            return
+        edit = project.click(image_id, (x, y))
+        self.session.message.emit(f"{edit.capitalize()} at ({x:.0f}, {y:.0f}) — Ctrl+Z to undo")
+
+    def _on_region(self, vertices: Any) -> None:
+        project, image_id = self.session.project, self.session.current
+        if project is None or not image_id:
+            return
+        kind = "rectangle" if self.viewer.mode() == "rectangle" else "polygon"
+        points = list(vertices)
+        if kind == "rectangle" and len(points) == 4:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            points = [(min(xs), min(ys)), (max(xs), max(ys))]
+        try:
+            project.add_region(image_id, Region(tuple(points), kind=kind))
+        except CellCounterError as exc:
+            log.warning("region not added: %s", exc)
+
+
+def _kept_cells(cells: dict[str, np.ndarray], kept_ids: np.ndarray) -> dict[str, np.ndarray]:
+    if "cell_id" not in cells:
+        return cells
+    keep = np.isin(np.asarray(cells["cell_id"]), kept_ids)
+    return {name: np.asarray(values)[keep] for name, values in cells.items()}

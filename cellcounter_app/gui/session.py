@@ -1,0 +1,351 @@
+"""The window's working state: the open project, the current image, counting and previews.
+
+`Session` owns the Qt-free `Project` and the two workers (the batch count and
+the live preview), keeps recently used images and probability maps in an
+`ImageCache`, autosaves, and tells the panels what changed through signals.
+Panels read the project and the session; they never run work themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ..errors import CellCounterError
+from ..inference.registry import user_models_dir
+from ..io import LoadedImage, find_images, read_image
+from ..measure import measure_cells
+from ..pipeline import default_model_name
+from ..postprocess.size import SizeSetting
+from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_project, save_project
+from ..results import ImageResult
+from .image_cache import ImageCache
+from .jobs import CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count
+from .qt_worker import QtWorker
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_DELAY_S = 1.5
+TICK_MS = 500
+
+
+def projects_dir() -> Path:
+    """Where new, not yet named projects are kept (next to the per-user models)."""
+    return user_models_dir().parent / "projects"
+
+
+def untitled_folder() -> Path:
+    """A fresh folder name for an untitled project."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = projects_dir() / f"Untitled-{stamp}"
+    number = 1
+    while folder.exists():
+        number += 1
+        folder = projects_dir() / f"Untitled-{stamp}-{number}"
+    return folder
+
+
+class Session(QObject):
+    """The open project and the work on it (see the module docstring)."""
+
+    project_opened = Signal(object)
+    current_changed = Signal(str)
+    result_changed = Signal(str)
+    batch_started = Signal(int)
+    batch_progress = Signal(int, int, float)
+    batch_finished = Signal(bool, int, int)
+    preview_finished = Signal(str, float)
+    message = Signal(str)
+
+    def __init__(self, settings: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.models = ModelCache()
+        self.cache = ImageCache()
+        self.project: Project | None = None
+        self.current = ""
+        self._autosaver: Autosaver | None = None
+        self._unsubscribe = lambda: None
+        self._batch: QtWorker | None = None
+        self._queued: list[str] = []
+        self._batch_signature: tuple = ()
+        self._preview: QtWorker | None = None
+        self._preview_next: PreviewRequest | None = None
+        self._preview_start = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    # -- project lifecycle ----------------------------------------------------
+    def new_project(self, folder: str | os.PathLike[str] | None = None) -> Project:
+        """Start an empty project (in ``folder``, or an untitled one) with the user's defaults."""
+        project = Project(Path(folder) if folder else untitled_folder())
+        model = self.settings.default_model or default_model_name()
+        size = SizeSetting.parse(self.settings.diameter or "auto")
+        project.set_defaults(model=model, size=size.to_dict(), pixel_size_um=self.settings.pixel_size_um)
+        if self.settings.default_params:
+            project.set_params(dict(self.settings.default_params))
+        save_project(project)
+        self._install(project)
+        return project
+
+    def open_project(self, path: str | os.PathLike[str], *, from_backup: bool = False) -> Project:
+        """Open a project; raises `ProjectError` (with ``backup_available``) when it cannot be read."""
+        project = load_project(path, from_backup=from_backup)
+        self._install(project)
+        missing = sum(entry.missing for entry in project.images)
+        if missing:
+            log.warning("%s: %d image(s) not found; they are marked missing", project.name, missing)
+        return project
+
+    def save(self, folder: str | os.PathLike[str] | None = None) -> Path:
+        """Save the project (into ``folder`` for Save As)."""
+        assert self.project is not None
+        return save_project(self.project, folder)
+
+    def close_project(self) -> None:
+        """Stop all work, save what changed and let the project go."""
+        self.cancel()
+        self._stop_workers()
+        if self._autosaver is not None:
+            self._flush()
+            self._autosaver.close()
+        self._unsubscribe()
+        self._autosaver, self.project, self.current = None, None, ""
+        self.cache.forget()
+
+    def shutdown(self) -> None:
+        """Before the window closes: cancel work, wait for the threads, save."""
+        self._timer.stop()
+        self.close_project()
+
+    def _install(self, project: Project) -> None:
+        if self.project is not None:
+            self.close_project()
+        self.project = project
+        self._autosaver = Autosaver(project, AUTOSAVE_DELAY_S)
+        self._unsubscribe = project.subscribe(self._on_project_event)
+        self.project_opened.emit(project)
+        if project.images:
+            self.set_current(project.images[0].id)
+
+    # -- images ---------------------------------------------------------------
+    def add_paths(self, paths: Iterable[str | os.PathLike[str]], *, count: bool = True) -> list[str]:
+        """Add dropped files and folders (searched recursively); new images are counted."""
+        assert self.project is not None
+        files, skipped = find_images(list(paths))
+        for path, reason in skipped:
+            log.warning("%s: not added: %s", path, reason)
+        added = self.project.add_images(files)
+        if added and not self.current:
+            self.set_current(added[0])
+        if count and added:
+            self.count(added)
+        return added
+
+    def set_current(self, image_id: str) -> None:
+        """Show ``image_id`` (read from disk unless cached; "" shows nothing)."""
+        if image_id == self.current:
+            return
+        self.current = image_id
+        if image_id and self.project is not None:
+            self._load(image_id)
+        self.current_changed.emit(image_id)
+
+    def image(self, image_id: str) -> LoadedImage | None:
+        item = self.cache.peek(image_id)
+        return None if item is None else item.image
+
+    def result(self, image_id: str) -> ImageResult | None:
+        """The image's latest result in memory, with its cells (None when not counted or not loaded)."""
+        item = self.cache.peek(image_id)
+        return None if item is None else item.result
+
+    def _load(self, image_id: str) -> None:
+        assert self.project is not None
+        entry = self.project.image(image_id)
+        item = self.cache.get(image_id)
+        if item.image is None and not entry.missing:
+            try:
+                item.image = read_image(entry.path, self.project.defaults.read)
+            except CellCounterError as exc:  # the batch reports it in the error panel, once
+                log.info("cannot show %s", exc)
+                self.message.emit(str(exc))
+                return
+        if item.result is None and item.image is not None and entry.state in (COUNTED, STALE):
+            detections = self.project.detections(image_id)
+            if detections is not None:
+                calibration = self.project.defaults.pixel_size_um or item.image.pixel_size_um
+                cells = measure_cells(detections.labels, item.image.data, calibration)
+                item.result = ImageResult(entry.path, entry.name, summary=dict(entry.summary), cells=cells,
+                                          model=entry.model, params=dict(entry.params_used),
+                                          timestamp=entry.timestamp, labels=detections.labels)
+
+    # -- counting -------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._batch is not None and self._batch.is_running()
+
+    def count(self, image_ids: Iterable[str]) -> None:
+        """Count these images in the background (after the batch running now)."""
+        ids = [i for i in dict.fromkeys(image_ids) if i not in self._queued]
+        self._queued.extend(ids)
+        if not self.busy:
+            self._start_batch()
+
+    def count_pending(self) -> None:
+        """Count every image that is new, stale or failed ("Apply to all" / "Count all")."""
+        assert self.project is not None
+        self.count([e.id for e in self.project.images if e.state in (NEW, STALE, ERROR) and not e.missing])
+
+    def cancel(self) -> None:
+        """Stop the batch after the image being counted; what was counted is kept."""
+        self._queued.clear()
+        if self._batch is not None:
+            self._batch.cancel()
+
+    def _start_batch(self) -> None:
+        if self.project is None or not self._queued:
+            return
+        ids = [i for i in self._queued if self._has(i)]
+        self._queued.clear()
+        request = count_request(self.project, ids, use_gpu=self.settings.use_gpu,
+                                threads=self.settings.threads or None)
+        if not request.jobs:
+            return
+        models = self.models
+        self._batch_signature = self.signature()
+        self._batch = QtWorker(lambda cancelled: run_count(request, models, cancelled), "count", self)
+        self._batch.yielded.connect(self._on_batch_event)
+        self._batch.failed.connect(lambda exc: self.message.emit(f"Counting stopped: {exc}"))
+        self._batch.finished.connect(self._on_batch_finished)
+        self.batch_started.emit(len(request.jobs))
+        self._batch.start()
+
+    def _has(self, image_id: str) -> bool:
+        try:
+            self.project.image(image_id)  # type: ignore[union-attr]
+        except KeyError:
+            return False
+        return True
+
+    def _on_batch_event(self, event: object) -> None:
+        if self.project is None:
+            return
+        if isinstance(event, CountStarted):
+            self.message.emit(f"Counting {event.total} image(s) with {event.model}…")
+        elif isinstance(event, ImageDone):
+            if self._has(event.image_id):
+                self._record(event.image_id, event.result, self._batch_signature)
+            self.batch_progress.emit(event.done, event.total, event.seconds_left)
+        elif isinstance(event, CountEnded):
+            what = "cancelled" if event.cancelled else "done"
+            self.message.emit(f"Counting {what}: {event.counted} counted, {event.failed} failed "
+                              f"in {event.seconds:.1f} s")
+
+    def _on_batch_finished(self, cancelled: bool) -> None:
+        worker, self._batch = self._batch, None
+        if worker is not None:
+            worker.wait()
+            worker.deleteLater()
+        counted = failed = 0
+        if self.project is not None:
+            counted = sum(e.state == COUNTED for e in self.project.images)
+            failed = sum(e.state == ERROR for e in self.project.images)
+        self.batch_finished.emit(cancelled, counted, failed)
+        if self._queued:
+            self._start_batch()
+
+    def signature(self) -> tuple:
+        """What a probability map depends on: model, cell size, reading options and calibration."""
+        assert self.project is not None
+        defaults = self.project.defaults
+        return (defaults.model, tuple(sorted(defaults.size.items())), defaults.read, defaults.pixel_size_um)
+
+    def _record(self, image_id: str, result: ImageResult, signature: tuple | None = None) -> None:
+        assert self.project is not None
+        if result.ok:
+            self.cache.set_result(image_id, result, signature)
+        self.project.record_result(image_id, result)
+        if image_id == self.current:
+            if self.image(image_id) is None:
+                self._load(image_id)
+            self.result_changed.emit(image_id)
+
+    # -- live preview ---------------------------------------------------------
+    def refresh_current(self) -> None:
+        """Recount the current image with the project's parameters now (preview or full count)."""
+        if self.project is None or not self.current:
+            return
+        entry = self.project.image(self.current)
+        item = self.cache.peek(self.current)
+        if (item is None or item.result is None or item.result.probability is None or item.image is None
+                or item.signature != self.signature()):
+            if entry.state != NEW and not entry.missing:
+                self.count([self.current])
+            return
+        request = PreviewRequest(self.current, item.result, item.image.data,
+                                 self.project.defaults.model, dict(self.project.user_params(self.current)),
+                                 self.settings.use_gpu, self.settings.threads or None)
+        if self._preview is not None:
+            self._preview_next = request
+            return
+        self._start_preview(request)
+
+    def _start_preview(self, request: PreviewRequest) -> None:
+        models = self.models
+        self._preview_start = time.perf_counter()
+        self._preview = QtWorker(lambda cancelled: iter([preview(request, models)]), "preview", self)
+        self._preview.yielded.connect(lambda result: self._on_preview(request.image_id, result))
+        self._preview.finished.connect(self._on_preview_finished)
+        self._preview.start()
+
+    def _on_preview(self, image_id: str, result: ImageResult) -> None:
+        if self.project is not None and self._has(image_id) and self._preview_next is None:
+            self._record(image_id, result)
+            self.preview_finished.emit(image_id, time.perf_counter() - self._preview_start)
+
+    def _on_preview_finished(self, cancelled: bool) -> None:
+        worker, self._preview = self._preview, None
+        if worker is not None:
+            worker.wait()
+            worker.deleteLater()
+        request, self._preview_next = self._preview_next, None
+        if request is not None and self.project is not None:
+            self._start_preview(request)
+
+    # -- housekeeping ---------------------------------------------------------
+    def _on_project_event(self, event: str, payload: Any) -> None:
+        if event == "params_changed" and self.current and (payload is None or payload == self.current):
+            QTimer.singleShot(0, self.refresh_current)
+        elif event == "images_removed":
+            self.cache.forget(list(payload))
+            if self.current in payload:
+                self.current = ""
+                self.current_changed.emit("")
+
+    def _tick(self) -> None:
+        if self._autosaver is not None and self._autosaver.due():
+            self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self._autosaver.flush()  # type: ignore[union-attr]
+        except CellCounterError as exc:
+            log.error("autosave failed: %s", exc)
+
+    def _stop_workers(self) -> None:
+        for worker in (self._batch, self._preview):
+            if worker is not None:
+                worker.blockSignals(True)
+                worker.cancel()
+                worker.wait()
+                worker.deleteLater()
+        self._batch = self._preview = self._preview_next = None

@@ -1,0 +1,106 @@
+"""A project's results as export records: corrected counts, regions and groups applied.
+
+The exporters write `ImageResult` records; this module makes them from a
+project, re-reading each image for its intensities and measuring the cells
+its saved label image holds.  Corrections and regions are applied: the
+``Cells`` rows are the cells counted (detections kept, then the cells added
+by hand, which have a position but no outline), and ``count`` is the
+corrected count, with ``detected``, ``added`` and ``removed`` next to it.
+A generator, so a window can show progress and cancel.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .errors import CellCounterError
+from .export import write_workbook
+from .io import read_image
+from .measure import measure_cells
+from .project import COUNTED, ERROR, STALE, ImageEntry, Project
+from .results import CELL_COLUMNS, STATUS_ERROR, ImageResult
+
+CORRECTION_KEYS = ("detected", "added", "removed", "corrected", "regions")
+"""Per-image keys added to the summary of every exported result."""
+
+
+def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -> ImageResult:
+    """The export record of one image (an error record when it was not counted)."""
+    name = _name(project, entry)
+    if entry.state not in (COUNTED, STALE):
+        error = entry.error if entry.state == ERROR else ("file not found" if entry.missing else "not counted")
+        return ImageResult(entry.path, name, status=STATUS_ERROR, error=error, model=entry.model,
+                           params=dict(entry.params_used), timestamp=entry.timestamp)
+    summary = dict(entry.summary)
+    cells: dict[str, np.ndarray] = {}
+    correction = project.correction_result(entry.id)
+    if measure and correction is not None:
+        detections = project.detections(entry.id)
+        try:
+            image = read_image(entry.path, project.defaults.read).data
+        except CellCounterError:
+            image = None
+        calibration = summary.get("pixel_size_um")
+        calibration = calibration if isinstance(calibration, float) and calibration == calibration else None
+        measured = measure_cells(detections.labels, image, calibration)
+        keep = np.isin(measured["cell_id"], correction.kept_ids)
+        cells = _with_added({k: np.asarray(v)[keep] for k, v in measured.items()}, correction.added)
+    corrected = entry.corrected
+    summary.update(
+        count=float(entry.corrected_count if entry.corrected_count is not None else summary.get("count", 0)),
+        detected=float(corrected.n_detected if corrected else summary.get("count", 0)),
+        added=float(corrected.n_added if corrected else 0),
+        removed=float(corrected.n_removed if corrected else 0),
+        corrected=bool(entry.is_corrected),
+        regions=float(len(entry.regions)),
+    )
+    params = dict(entry.params_used)
+    if entry.state == STALE:
+        params["stale"] = True
+    return ImageResult(entry.path, name, summary=summary, cells=cells, model=entry.model, params=params,
+                       timestamp=entry.timestamp)
+
+
+def project_results(project: Project, image_ids: list[str] | None = None, *,
+                    cancel: Callable[[], bool] | None = None) -> Iterator[tuple[int, int, ImageResult]]:
+    """Yield ``(done, total, result)`` for each image (all images when ``image_ids`` is None)."""
+    entries = project.images if image_ids is None else [project.image(i) for i in image_ids]
+    for done, entry in enumerate(entries, start=1):
+        if cancel is not None and cancel():
+            return
+        yield done, len(entries), entry_result(project, entry)
+
+
+def export_workbook(project: Project, path: str | os.PathLike[str], *, force: bool = False,
+                    results: list[ImageResult] | None = None) -> Path:
+    """Write the project's results to an Excel workbook (groups as in the project)."""
+    results = results if results is not None else [r for _, _, r in project_results(project)]
+    info = {"project": str(project.folder), "project name": project.name,
+            "corrections": "count = detected - removed + added, inside the regions when any"}
+    return write_workbook(results, path, force=force, extra_info=info)
+
+
+def _name(project: Project, entry: ImageEntry) -> str:
+    """``group/file name``: the ``Summary`` sheet totals the images by this folder part."""
+    return f"{entry.group}/{entry.name}" if entry.group else entry.name
+
+
+def _with_added(cells: dict[str, np.ndarray], added: np.ndarray) -> dict[str, np.ndarray]:
+    if not len(added):
+        return cells
+    n = len(added)
+    start = int(cells["cell_id"].max()) + 1 if len(cells.get("cell_id", ())) else 1
+    extra = {name: np.full(n, np.nan) for name in CELL_COLUMNS}
+    extra["cell_id"] = np.arange(start, start + n)
+    extra["x"], extra["y"] = added[:, 0], added[:, 1]
+    merged = {name: np.concatenate([np.asarray(cells.get(name, np.full(len(cells.get('cell_id', ())), np.nan))),
+                                    extra[name]]) for name in CELL_COLUMNS}
+    merged["manual"] = np.concatenate([np.zeros(len(cells.get("cell_id", ())), bool), np.ones(n, bool)])
+    return merged
+
+
+__all__ = ["CORRECTION_KEYS", "entry_result", "export_workbook", "project_results"]
