@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,6 +42,7 @@ class QtControlsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._unsubscribe = lambda: None
+        self._refresh_due = False
         layout = QVBoxLayout(self)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -81,8 +82,8 @@ class QtControlsPanel(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(1)
         session.project_opened.connect(self._on_project)
-        session.current_changed.connect(lambda _: self.refresh())
-        session.result_changed.connect(lambda image_id: image_id == session.current and self.refresh())
+        session.current_changed.connect(lambda _: self.schedule_refresh())
+        session.result_changed.connect(lambda image_id: image_id == session.current and self.schedule_refresh())
         self.fill_models()
         if session.project is not None:
             self._on_project(session.project)
@@ -112,13 +113,20 @@ class QtControlsPanel(QWidget):
 
     def _on_event(self, event: str, payload: Any) -> None:
         if event in ("params_changed", "images_removed") or (event == "image_changed" and payload == self.session.current):
-            self.refresh()
+            self.schedule_refresh()
 
     def _target(self) -> str | None:
         return self.session.current if self.this_image.isChecked() and self.session.current else None
 
+    def schedule_refresh(self) -> None:
+        """Refresh once the events of this pass of the event loop are handled."""
+        if not self._refresh_due:
+            self._refresh_due = True
+            QTimer.singleShot(0, self.refresh)
+
     def refresh(self) -> None:
         """Show the values that apply to the current image."""
+        self._refresh_due = False
         project = self.session.project
         self.setEnabled(project is not None)
         if project is None:

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from ..project import ERROR, MISSING, NEW, STALE
@@ -21,6 +21,7 @@ class QtImageSummary(QWidget):
         super().__init__(parent)
         self.session = session
         self._unsubscribe = lambda: None
+        self._refresh_due = False
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.count = QLabel()
@@ -46,18 +47,25 @@ class QtImageSummary(QWidget):
         self.histogram.setMinimumHeight(140)
         layout.addWidget(self.histogram, 1)
         session.project_opened.connect(self._on_project)
-        session.current_changed.connect(lambda _: self.refresh())
-        session.result_changed.connect(lambda image_id: image_id == session.current and self.refresh())
+        session.current_changed.connect(lambda _: self.schedule_refresh())
+        session.result_changed.connect(lambda image_id: image_id == session.current and self.schedule_refresh())
         if session.project is not None:
             self._on_project(session.project)
 
     def _on_project(self, project: Any) -> None:
         self._unsubscribe()
         self._unsubscribe = project.subscribe(
-            lambda event, payload: event == "image_changed" and payload == self.session.current and self.refresh())
+            lambda event, payload: event == "image_changed" and payload == self.session.current and self.schedule_refresh())
         self.refresh()
 
+    def schedule_refresh(self) -> None:
+        """Refresh once the events of this pass of the event loop are handled."""
+        if not self._refresh_due:
+            self._refresh_due = True
+            QTimer.singleShot(0, self.refresh)
+
     def refresh(self) -> None:
+        self._refresh_due = False
         project, image_id = self.session.project, self.session.current
         if project is None or not image_id:
             for label in (self.count, self.detail, self.density, self.size, self.made_by):

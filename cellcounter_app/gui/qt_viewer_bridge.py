@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..errors import CellCounterError
 from ..project import Region
@@ -43,8 +43,9 @@ class ViewerBridge(QObject):
         self.cells = cells
         self._shown_image = ""
         self._unsubscribe = lambda: None
+        self._redraw_due = False
         session.current_changed.connect(self.show_current)
-        session.result_changed.connect(lambda image_id: image_id == session.current and self.show_overlay())
+        session.result_changed.connect(lambda image_id: image_id == session.current and self.schedule_overlay())
         session.project_opened.connect(self._on_project)
         viewer.point_clicked.connect(self._on_click)
         viewer.region_drawn.connect(self._on_region)
@@ -57,6 +58,20 @@ class ViewerBridge(QObject):
 
     def _on_event(self, event: str, payload: Any) -> None:
         if event == "image_changed" and payload == self.session.current:
+            self.schedule_overlay()
+
+    def schedule_overlay(self) -> None:
+        """Redraw the overlay once the events of this pass of the event loop are handled.
+
+        A new result changes the project and the session together: one redraw
+        is enough for both.
+        """
+        if not self._redraw_due:
+            self._redraw_due = True
+            QTimer.singleShot(0, self._redraw)
+
+    def _redraw(self) -> None:
+        if self._redraw_due:
             self.show_overlay()
 
     def show_current(self, image_id: str = "") -> None:
@@ -76,6 +91,7 @@ class ViewerBridge(QObject):
 
     def show_overlay(self) -> None:
         """Redraw the overlay of the current image from the project's corrected result."""
+        self._redraw_due = False
         start = time.perf_counter()
         image_id, project = self.session.current, self.session.project
         if project is None or not image_id:

@@ -24,6 +24,7 @@ from ..measure import measure_cells
 from ..pipeline import default_model_name
 from ..postprocess.size import SizeSetting
 from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_project, save_project
+from ..project.store import SavePlan, cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
 from .jobs import CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count
@@ -32,6 +33,8 @@ from .qt_worker import QtWorker
 log = logging.getLogger(__name__)
 
 AUTOSAVE_DELAY_S = 1.5
+AUTOSAVE_RETRY_S = 30.0
+"""After a failed autosave (disk full, folder gone), wait this long before trying again."""
 TICK_MS = 500
 
 
@@ -78,6 +81,9 @@ class Session(QObject):
         self._preview: QtWorker | None = None
         self._preview_next: PreviewRequest | None = None
         self._preview_start = 0.0
+        self._saver: QtWorker | None = None
+        self._save_job: dict[str, Any] = {}
+        self._retry_at = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -106,8 +112,9 @@ class Session(QObject):
         return project
 
     def save(self, folder: str | os.PathLike[str] | None = None) -> Path:
-        """Save the project (into ``folder`` for Save As)."""
+        """Save the project now (into ``folder`` for Save As), after any autosave in progress."""
         assert self.project is not None
+        self._finish_save(wait=True)
         return save_project(self.project, folder)
 
     def close_project(self) -> None:
@@ -332,16 +339,59 @@ class Session(QObject):
                 self.current_changed.emit("")
 
     def _tick(self) -> None:
-        if self._autosaver is not None and self._autosaver.due():
-            self._flush()
+        if (self._autosaver is not None and self._saver is None and time.monotonic() >= self._retry_at
+                and self._autosaver.due()):
+            self._save_in_background()
+
+    def _save_in_background(self) -> None:
+        """Autosave: the project file's text is made here, the files are written by a worker."""
+        project = self.project
+        assert project is not None and self._autosaver is not None
+        self._autosaver.pending = False
+        try:
+            plan = plan_save(project)
+        except CellCounterError as exc:
+            log.error("autosave failed: %s", exc)
+            self._autosaver.notify_changed()
+            return
+        job: dict[str, Any] = {"plan": plan, "project": project, "revision": project.revision}
+        self._save_job = job
+
+        def write(cancelled: Any) -> Any:
+            job["path"] = write_plan(plan)
+            yield job["path"]
+
+        self._saver = QtWorker(write, "autosave", self)
+        self._saver.finished.connect(lambda _cancelled: self._finish_save())
+        self._saver.start()
+
+    def _finish_save(self, *, wait: bool = False) -> None:
+        """Record the outcome of the background save (waiting for it when ``wait``); idempotent."""
+        worker = self._saver
+        if worker is None or (worker.is_running() and not wait):
+            return
+        worker.wait()
+        worker.blockSignals(True)
+        worker.deleteLater()
+        self._saver, job, self._save_job = None, self._save_job, {}
+        project: Project = job["project"]
+        if "path" not in job:
+            cancel_plan(project, job["plan"])
+            self._retry_at = time.monotonic() + AUTOSAVE_RETRY_S
+            if project is self.project and self._autosaver is not None:
+                self._autosaver.notify_changed()
+        elif project.revision == job["revision"]:
+            project.mark_saved(job["path"])
 
     def _flush(self) -> None:
+        self._finish_save(wait=True)
         try:
             self._autosaver.flush()  # type: ignore[union-attr]
         except CellCounterError as exc:
             log.error("autosave failed: %s", exc)
 
     def _stop_workers(self) -> None:
+        self._finish_save(wait=True)
         for worker in (self._batch, self._preview):
             if worker is not None:
                 worker.blockSignals(True)

@@ -84,6 +84,11 @@ class CountsMixin:
         """Label images counted since the last save, by image id."""
         return dict(self._pending_labels)
 
+    def restore_pending_labels(self, image_id: str, labels: np.ndarray) -> None:
+        """A label image whose write failed is pending again (written at the next save)."""
+        self.image(image_id).labels_file = ""
+        self._pending_labels[image_id] = labels
+
     def labels_saved(self, image_id: str, labels_file: str) -> None:
         """Called by the store once the label image of ``image_id`` is written."""
         self.image(image_id).labels_file = labels_file

@@ -72,6 +72,8 @@ class Project(CountsMixin, EditsMixin):
         self.created = self.created or now_iso()
         self.modified = self.modified or self.created
         self._subscribers: list[Callback] = []
+        self.revision = 0
+        """Counts the changes; a save written in the background marks the project saved only if it is unchanged."""
         self._init_counts()
         self._init_history()
 
@@ -96,6 +98,7 @@ class Project(CountsMixin, EditsMixin):
     def changed(self, event: str, payload: Any) -> None:
         """Mark the project dirty and emit ``event`` (then ``dirty`` if it just became so)."""
         became_dirty, self.dirty = not self.dirty, True
+        self.revision += 1
         try:
             self.emit(event, payload)
         finally:

@@ -21,8 +21,11 @@ import os
 import re
 import secrets
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .. import __version__
 from ..errors import CellCounterError
@@ -38,6 +41,74 @@ log = logging.getLogger(__name__)
 
 LABELS_NAME = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{6}\.tif$")
 """Names of the label images the store writes (and may delete)."""
+
+
+@dataclass
+class SavePlan:
+    """A save prepared on the thread that owns the project, to be written on any thread.
+
+    Holds the project file's text and the label images to write (arrays
+    that are never modified once recorded), so :func:`write_plan` does not
+    read the project.
+    """
+
+    target: Path
+    text: str
+    labels: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+    """``(image id, file name relative to the folder, labels)`` to write first."""
+
+
+def plan_save(project: Project, path: str | os.PathLike[str] | None = None) -> SavePlan:
+    """Prepare a save (fast, no image is written): see :func:`save_project` for ``path``.
+
+    The project's pending label images are handed to the plan; if the plan
+    is not written, give them back with :func:`cancel_plan`.
+    """
+    target = project_file(project.folder if path is None else path)
+    folder = target.parent
+    try:
+        (folder / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CellCounterError(f"cannot create the project folder {folder / RESULTS_DIR}: "
+                               f"{exc.strerror or exc}") from exc
+    if folder != project.folder:
+        _copy_labels(project, folder)
+        project.folder = folder
+    labels = []
+    for image_id, array in project.pending_labels().items():
+        name = f"{RESULTS_DIR}/{image_id}-{secrets.token_hex(3)}.tif"
+        labels.append((image_id, name, array))
+        project.labels_saved(image_id, name)
+    project.modified = now_iso()
+    project.app_version = __version__
+    text = json.dumps(project_to_data(project), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return SavePlan(target, text, labels)
+
+
+def cancel_plan(project: Project, plan: SavePlan) -> None:
+    """Give a plan's label images back to the project after its write failed (they stay pending)."""
+    for image_id, name, array in plan.labels:
+        try:
+            entry = project.image(image_id)
+        except KeyError:
+            continue
+        if entry.labels_file == name:
+            project.restore_pending_labels(image_id, array)
+
+
+def write_plan(plan: SavePlan) -> Path:
+    """Write a planned save: label images, backup, project file, then delete unused label images.
+
+    Raises `CellCounterError` when a file cannot be written; the previous
+    project file is then intact.
+    """
+    folder = plan.target.parent
+    for _, name, array in plan.labels:
+        write_labels(folder / name, array)
+    _backup(plan.target)
+    atomic_write_bytes(plan.target, (plan.text + "\n").encode("utf-8"))
+    _delete_unused_labels(folder, plan.target)
+    return plan.target
 
 
 def save_project(project: Project, path: str | os.PathLike[str] | None = None) -> Path:
@@ -57,28 +128,14 @@ def save_project(project: Project, path: str | os.PathLike[str] | None = None) -
     CellCounterError
         A file could not be written; the previous project file is intact.
     """
-    target = project_file(project.folder if path is None else path)
-    folder = target.parent
-    results = folder / RESULTS_DIR
+    plan = plan_save(project, path)
     try:
-        results.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CellCounterError(f"cannot create the project folder {results}: {exc.strerror or exc}") from exc
-    if folder != project.folder:
-        _copy_labels(project, folder)
-        project.folder = folder
-    for image_id, labels in project.pending_labels().items():
-        name = f"{RESULTS_DIR}/{image_id}-{secrets.token_hex(3)}.tif"
-        write_labels(folder / name, labels)
-        project.labels_saved(image_id, name)
-    project.modified = now_iso()
-    project.app_version = __version__
-    text = json.dumps(project_to_data(project), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-    _backup(target)
-    atomic_write_bytes(target, (text + "\n").encode("utf-8"))
-    _delete_unused_labels(folder, target)
-    project.mark_saved(target)
-    return target
+        write_plan(plan)
+    except BaseException:
+        cancel_plan(project, plan)
+        raise
+    project.mark_saved(plan.target)
+    return plan.target
 
 
 def load_project(path_or_folder: str | os.PathLike[str], *, from_backup: bool = False) -> Project:
