@@ -362,7 +362,7 @@ class Session(QObject):
             yield job["path"]
 
         self._saver = QtWorker(write, "autosave", self)
-        self._saver.finished.connect(lambda _cancelled: self._finish_save())
+        self._saver.finished.connect(lambda _cancelled: self._finish_save(wait=True))
         self._saver.start()
 
     def _finish_save(self, *, wait: bool = False) -> None:
