@@ -25,20 +25,43 @@ from ..project import Project
 from ..results import ImageResult
 
 
+PROJECT_MODELS_DIR = "models"
+"""Models trained in a project live in this folder of the project (found before the installed ones)."""
+
+
 class ModelCache:
-    """Loaded models by (name, GPU, threads), shared by the batch and the preview threads."""
+    """Loaded models by (name, GPU, threads), shared by the batch and the preview threads.
+
+    ``extra_dirs`` (the open project's models folder) are searched before the
+    installed models.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._models: dict[tuple[str, bool, int | None], Predictor] = {}
+        self.extra_dirs: tuple[Path, ...] = ()
+
+    def set_extra_dirs(self, folders: tuple[Path, ...]) -> None:
+        """Search these folders first (models loaded from elsewhere are forgotten when they change)."""
+        with self._lock:
+            if folders != self.extra_dirs:
+                self.extra_dirs = tuple(folders)
+                self._models.clear()
 
     def get(self, name: str, use_gpu: bool = True, threads: int | None = None) -> Predictor:
         """The model ``name`` (loaded on first use; raises `ModelError` when it cannot be)."""
         key = (name or default_model_name(), use_gpu, threads)
         with self._lock:
             if key not in self._models:
-                self._models[key] = load_model(key[0], use_gpu=use_gpu, threads=threads)
+                self._models[key] = load_model(key[0], use_gpu=use_gpu, threads=threads,
+                                               extra_dirs=self.extra_dirs)
             return self._models[key]
+
+    def forget(self, name: str) -> None:
+        """Load ``name`` again on next use (a new version was trained)."""
+        with self._lock:
+            for key in [k for k in self._models if k[0] == name]:
+                del self._models[key]
 
     def loaded(self) -> list[Predictor]:
         with self._lock:

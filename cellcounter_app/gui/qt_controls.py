@@ -92,7 +92,7 @@ class QtControlsPanel(QWidget):
         """List the installed models (call again after a model was added)."""
         current = self.model_box.currentData()
         self.model_box.clear()
-        for entry in list_models():
+        for entry in list_models(self.session.models.extra_dirs):
             label = f"{entry.name} {entry.version}".strip()
             self.model_box.addItem(label, entry.name)
             self.model_box.setItemData(self.model_box.count() - 1, entry.description, Qt.ItemDataRole.ToolTipRole)
@@ -107,6 +107,7 @@ class QtControlsPanel(QWidget):
         self.model_box.setCurrentIndex(index)
 
     def _on_project(self, project: Any) -> None:
+        self.fill_models()
         self._unsubscribe()
         self._unsubscribe = project.subscribe(self._on_event)
         self.refresh()

@@ -27,7 +27,10 @@ from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_proje
 from ..project.store import SavePlan, cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
-from .jobs import CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count
+from .jobs import (
+    PROJECT_MODELS_DIR, CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview,
+    run_count,
+)
 from .qt_worker import QtWorker
 
 log = logging.getLogger(__name__)
@@ -137,6 +140,7 @@ class Session(QObject):
         if self.project is not None:
             self.close_project()
         self.project = project
+        self.models.set_extra_dirs((project.folder / PROJECT_MODELS_DIR,))
         self._autosaver = Autosaver(project, AUTOSAVE_DELAY_S)
         self._unsubscribe = project.subscribe(self._on_project_event)
         self.project_opened.emit(project)
