@@ -57,6 +57,7 @@ def write_project_card(card_path: Path, request: ProjectTrainRequest, base: Pred
                        new: EngineScore, reference: EngineScore, device: str) -> Path:
     """Add the project, base model, images and engine scores to the JSON card; write the Markdown card."""
     card = json.loads(card_path.read_text())
+    card["train_images"] = list(dict.fromkeys(card["train_images"]))
     card["project"] = str(request.project)
     card["base"] = None if base is None else {"name": base.meta.name, "version": base.meta.version,
                                               "sha256": base.sha256, "path": str(base.path)}

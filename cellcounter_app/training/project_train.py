@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Union
 
 from ..errors import CellCounterError, ModelError, ParameterError
 from ..inference import Predictor, load_model
 from ..project import Project
 from .config import CHOICES, LOSS_TERMS
 from .finetune import FineTuneRequest, FineTuneResult, finetune
-from .loop import EpochReport, FinishedReport
+from .loop import EpochReport, FinishedReport, StepReport
 from .point_targets import POINT_SHAPES
 from .project_data import (
     DEFAULT_DIAMETER_PX, AnnotatedImage, TrainingImage, check_enough, load_training_image, split_training,
@@ -41,6 +42,13 @@ from .project_models import MODELS_DIR, NAME_PATTERN, reserve_model_path, write_
 from .resilience import OutOfMemoryRetry, fit_in_memory
 
 log = logging.getLogger(__name__)
+
+MIN_EPOCH_STEPS = 10
+"""A few corrected images make epochs of one or two steps, each followed by a validation:
+their crops are drawn several times per epoch so that an epoch has at least this many steps."""
+CROPS_PER_IMAGE = 4
+"""Random crops per image and epoch (`config.TrainConfig.crops_per_image`, which `finetune` keeps)."""
+
 
 @dataclass(frozen=True)
 class ProjectTrainRequest:
@@ -157,7 +165,7 @@ class ProjectTrainResult:
         return self.f1 is not None and self.base_f1 is not None and self.f1 > self.base_f1
 
 
-Report = Any
+Report = Union[TrainingNotice, TrainingStarted, StepReport, EpochReport, FinishedReport, ProjectTrainResult]
 
 
 def train_project(request: ProjectTrainRequest, *, cancel: Callable[[], bool] | None = None) -> Iterator[Report]:
@@ -214,12 +222,13 @@ class _Run:
         yield TrainingStarted(out.stem, out, _describe(base), tuple(i.sample.name for i in train),
                               tuple(i.sample.name for i in val), sum(i.n_cells for i in train),
                               sum(i.n_cells for i in val))
+        repeats = epoch_repeats(len(train), request.batch_size)
         tuning = FineTuneRequest(
-            train=tuple(i.sample for i in train), val=tuple(i.sample for i in val), out=out, name=out.stem,
+            train=tuple(i.sample for i in train) * repeats, val=tuple(i.sample for i in val), out=out, name=out.stem,
             base=str(base.path) if base else "", channels=base.meta.input_channels if base else 1,
             width=request.width, loss=request.loss, epochs=request.epochs, minutes=request.minutes,
             crop_size=request.crop_size, batch_size=request.batch_size, seed=request.seed, device=request.device,
-            split_record=split,
+            split_record={**split, "epoch_repeats": repeats},
         )
         result = yield from self.finetune(tuning)
         yield from self.finish(result, base, train, val)
@@ -298,6 +307,17 @@ class _Run:
         """Remove the reserved run folder when no model came out of it and it holds nothing."""
         if self.run_dir is not None and self.run_dir.is_dir() and not any(self.run_dir.iterdir()):
             self.run_dir.rmdir()
+
+
+def epoch_repeats(n_images: int, batch_size: int) -> int:
+    """How many times the training images are listed so that one epoch has `MIN_EPOCH_STEPS` steps.
+
+    Examples
+    --------
+    >>> epoch_repeats(2, 8), epoch_repeats(40, 8)
+    (10, 1)
+    """
+    return max(1, math.ceil(MIN_EPOCH_STEPS * batch_size / (CROPS_PER_IMAGE * max(n_images, 1))))
 
 
 def _describe(base: Predictor | None) -> str:

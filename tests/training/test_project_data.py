@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -170,3 +172,19 @@ def test_gaussian_blob_follows_the_cell_outline():
     flat = paint_points(None, np.array([[30.0, 30.0]]), 17, (60, 60), point_shape="gaussian",
                         image=np.full((60, 60), 7.0))
     assert np.array_equal(flat, disc)                      # no contrast: the plain disc
+
+
+def test_importing_and_preparing_annotations_needs_no_torch():
+    """The app imports annotations and lists training images without the train extra."""
+    code = (
+        "import importlib.abc, sys\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import cellcounter_app.training.annotation_store, cellcounter_app.training.project_data\n"
+        "import cellcounter_app.training.project_eval, cellcounter_app.io.annotations\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
