@@ -1,0 +1,138 @@
+"""Does fine-tuning on a few annotated images of a lab's own set help?  Measured on held-out real images.
+
+Two sets of images the bundled ``nuclei`` model never trained on (its card,
+``models/nuclei.json``, lists its training images in ``split.train``):
+
+* ``mnfinder``: the three MNFinder images of its validation split (used only
+  to pick its checkpoint and threshold) are annotated in a project; the three
+  of ``nuclei-mnfinder/val`` (``split.held_out``, never seen) are tested.
+* ``dsb360``: the nine 360x360 DSB 2018 images of its validation split (one
+  microscope, large touching nuclei that the model under-counts): the first
+  five by name are annotated, the other four tested.
+
+For each set the annotated images (at most five) become a project with
+imported label images; ``nuclei`` is fine-tuned on them through
+`training.project_train.train_project` (the training panel's path; the last
+annotated image validates) for ``--minutes``; then the test images are counted
+with the base and the fine-tuned model through the engine
+(`evaluation.evaluate_model`: each image at the median diameter of its labels,
+one-to-one centroid matching within half of it) and a table is printed.
+
+    .venv/bin/python bench/finetune_eval.py [--data ../shared/data] [--sets mnfinder dsb360] [--minutes 3.5] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = ("mnfinder", "dsb360")
+MAX_ANNOTATED = 5
+
+
+def held_out(data: Path, card: dict, name: str) -> tuple[list[Path], list[Path]]:
+    """(images to annotate and fine-tune on, images to test on) of one set, none trained on by the base."""
+    split = card["split"]
+
+    def paths(names: list[str], prefix: str) -> list[Path]:
+        found = []
+        for entry in names:
+            if entry.startswith(prefix):
+                found += sorted((data / Path(entry).parent / "images").glob(Path(entry).name + ".*"))
+        return found
+
+    if name == "mnfinder":
+        return paths(split["val"], "nuclei-mnfinder/"), paths(split["held_out"], "nuclei-mnfinder/")
+    square = sorted((p for p in paths(split["val"], "nuclei-dsb2018/") if Image.open(p).size == (360, 360)),
+                    key=lambda p: p.name)
+    return square[:MAX_ANNOTATED], square[MAX_ANNOTATED:]
+
+
+def label_path(image: Path) -> Path:
+    return image.parent.parent / "labels" / f"{image.stem}.tif"
+
+
+def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namespace, folder: Path) -> dict:
+    from cellcounter_app.evaluation import TRUTH_SIZE, evaluate_model, load_pairs
+    from cellcounter_app.inference import load_model
+    from cellcounter_app.project import Project, save_project
+    from cellcounter_app.training.annotation_store import import_annotation
+    from cellcounter_app.training.project_train import ProjectTrainRequest, ProjectTrainResult, train_project
+
+    project = Project(folder)
+    ids = project.add_images(tune)
+    for image_id, image in zip(ids, tune):
+        import_annotation(project, image_id, label_path(image))
+    save_project(project)
+    request = ProjectTrainRequest.from_project(project, base=args.base, minutes=args.minutes, epochs=100_000,
+                                               val_images=(ids[-1],), device="cpu", seed=args.seed)
+    started = time.perf_counter()
+    result = None
+    for report in train_project(request):
+        if isinstance(report, ProjectTrainResult):
+            result = report
+    minutes = (time.perf_counter() - started) / 60.0
+    if result is None or not result.ok:
+        raise SystemExit(f"{name}: fine-tuning failed: {result.message if result else 'no result'}")
+    pairs, problems = load_pairs(test, test[0].parent.parent / "labels")
+    if problems:
+        raise SystemExit(f"{name}: " + "; ".join(problems))
+    scores = {}
+    for label, model_ref in (("base", args.base), ("tuned", str(result.model_path))):
+        model = load_model(model_ref, use_gpu=False, threads=args.threads)
+        *_, (_, evaluation) = evaluate_model(model, pairs, size=TRUTH_SIZE)
+        scores[label] = evaluation.overall
+    return {"set": name, "tune": len(tune), "test": len(test), "cells": scores["base"]["tp"] + scores["base"]["fn"],
+            "base": scores["base"], "tuned": scores["tuned"], "steps": result.steps, "stop": result.stop,
+            "minutes": minutes, "val_f1": (result.base_f1, result.f1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--base", default="nuclei")
+    parser.add_argument("--minutes", type=float, default=3.5, help="fine-tuning time budget per set (default 3.5)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads, 1-4 (default 2)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not 1 <= args.threads <= 4:
+        parser.error(f"--threads must be between 1 and 4, got {args.threads}")
+    if not args.data.is_dir():
+        print(f"{args.data}: not found; give --data", file=sys.stderr)
+        return 2
+
+    from cellcounter_app.training.threads import set_threads
+
+    set_threads(args.threads)
+    card = json.loads((ROOT / "models" / f"{args.base}.json").read_text())
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.sets:
+            tune, test = held_out(args.data, card, name)
+            if not tune or not test:
+                print(f"{name}: no held-out images found in {args.data}", file=sys.stderr)
+                return 2
+            rows.append(run_set(name, tune, test, args, Path(scratch) / name))
+    print("| set | annotated images (train + val) | test images (cells) | base F1 (P / R) | fine-tuned F1 (P / R) "
+          "| count MAE base → tuned | val-image F1 base → tuned | steps | minutes | threads |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        b, t = r["base"], r["tuned"]
+        print(f"| {r['set']} | {r['tune']} ({r['tune'] - 1} + 1) | {r['test']} ({r['cells']}) "
+              f"| {b['f1']:.3f} ({b['precision']:.3f} / {b['recall']:.3f}) "
+              f"| {t['f1']:.3f} ({t['precision']:.3f} / {t['recall']:.3f}) | {b['mae']:.1f} → {t['mae']:.1f} "
+              f"| {r['val_f1'][0]:.3f} → {r['val_f1'][1]:.3f} | {r['steps']} ({r['stop']}) | {r['minutes']:.1f} "
+              f"| {args.threads} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
