@@ -26,6 +26,7 @@ from .qt_error_panel import QtErrorPanel
 from .qt_image_summary import QtImageSummary
 from .qt_images_table import QtImagesTable
 from .qt_status import QtStatusBar
+from .qt_training_panel import QtTrainingPanel
 from .qt_viewer import QtImageViewer
 from .qt_viewer_bridge import ViewerBridge
 from .resources import icon_path
@@ -64,7 +65,12 @@ class QtMainWindow(QMainWindow):
 
         left = self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         right = self._dock("Detection", self.controls, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("This image", self.summary, Qt.DockWidgetArea.RightDockWidgetArea)
+        this_image = self._dock("This image", self.summary, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training = QtTrainingPanel(session)
+        self.training_dock = self._dock("Train", self.training, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(this_image, self.training_dock)
+        this_image.raise_()
+        self.training.model_trained.connect(lambda _name: self.controls.fill_models())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.results, "Images")
         self.tabs.addTab(self.cells, "Cells of this image")
@@ -143,5 +149,6 @@ class QtMainWindow(QMainWindow):
                 event.ignore()
                 return
         self.actions.remember_state()
+        self.training.shutdown()
         self.session.shutdown()
         super().closeEvent(event)

@@ -109,6 +109,8 @@ class Actions:
         analysis.addActions([self.count_all, self.recount, self.cancel])
         models = menu.addMenu("&Models")
         models.addAction(self._action("Refresh model list", w.controls.fill_models))
+        models.addAction(self._action("Train a model on this project…", self.show_training,
+                                      tip="Fine-tune a model on the corrected or annotated images"))
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("&About CellCounter", self.about))
         help_menu.addAction(self._action("Open log file", w.errors.open_log_file))
@@ -272,6 +274,11 @@ class Actions:
             self.session.settings = dialog.settings()
             self.session.models.clear()
             save_settings(self.session.settings)
+
+    def show_training(self) -> None:
+        self.window.training_dock.show()
+        self.window.training_dock.raise_()
+        self.window.training.refresh()
 
     def about(self) -> None:
         QtAboutDialog(self.window.errors.log_file, self.window).exec()

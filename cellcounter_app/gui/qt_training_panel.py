@@ -1,0 +1,305 @@
+"""TRAIN: teach a model with the project's corrected or annotated images, without a terminal.
+
+Lists the images that can teach (corrected counts, imported annotations),
+imports ground truth for the current image (label/mask images, ImageJ ROI
+sets, CSV point lists), and runs `train_project` in a worker thread with live
+loss and validation-F1 curves.  When a model is written it appears in the
+model picker; "Use this model" switches the project to it.  Training needs
+the ``train`` extra (torch); without it the panel says so.
+
+A thread, not a process: the training loop spends its time in torch kernels
+that release the GIL, and ``bench/bench_gui.py --training`` measures the
+window's longest stall while a run goes on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import CellCounterError
+from ..inference import list_models
+from .qt_worker import QtWorker
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+ANNOTATION_FILTER = "Annotations (*.tif *.tiff *.png *.zip *.roi *.csv *.txt);;All files (*)"
+SCRATCH = "(from scratch)"
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+class QtTrainingPanel(QWidget):
+    """The training panel of the open project.
+
+    Signals
+    -------
+    model_trained(str)
+        A run wrote a new model (its name) into the project's models folder.
+    """
+
+    model_trained = Signal(str)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.worker: QtWorker | None = None
+        self.result: Any = None
+        self._started = 0.0
+        self._steps: list[tuple[int, float]] = []
+        self._epochs: list[tuple[int, float]] = []
+        layout = QVBoxLayout(self)
+        self.images = QTableWidget(0, 3)
+        self.images.setHorizontalHeaderLabels(["image", "ground truth", "cells"])
+        self.images.horizontalHeader().setStretchLastSection(True)
+        self.images.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout.addWidget(QLabel("Images that can teach the model (corrected or annotated):"))
+        layout.addWidget(self.images, 1)
+        row = QHBoxLayout()
+        self.import_button = QPushButton("Import annotations for this image…")
+        self.import_button.setToolTip("A label or mask image (TIFF/PNG), an ImageJ ROI set (.zip) or a CSV of points")
+        self.import_button.clicked.connect(lambda: self.import_annotations())
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        row.addWidget(self.import_button)
+        row.addWidget(refresh)
+        layout.addLayout(row)
+
+        form = QFormLayout()
+        self.base = QComboBox()
+        self.base.setToolTip("The model to start from; its weights are fine-tuned on your images")
+        form.addRow("Start from", self.base)
+        self.loss = QComboBox()
+        self.loss.addItem("(model's default)", "")
+        form.addRow("Loss", self.loss)
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setRange(0.5, 24 * 60)
+        self.minutes.setValue(5.0)
+        self.minutes.setSuffix(" min")
+        form.addRow("Time budget", self.minutes)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 100_000)
+        self.epochs.setValue(200)
+        form.addRow("At most", self.epochs)
+        self.epochs.setSuffix(" epochs")
+        self.val_fraction = QDoubleSpinBox()
+        self.val_fraction.setRange(0.05, 0.9)
+        self.val_fraction.setSingleStep(0.05)
+        self.val_fraction.setValue(0.25)
+        form.addRow("Kept for validation", self.val_fraction)
+        layout.addLayout(form)
+
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Train ▶")
+        self.start_button.clicked.connect(lambda: self.start())
+        self.cancel_button = QPushButton("Stop ■")
+        self.cancel_button.setToolTip("Stop after this step; the best model so far is kept and scored")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.use_button = QPushButton("Use this model")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self.use_model)
+        for button in (self.start_button, self.cancel_button, self.use_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("training_status")
+        layout.addWidget(self.status)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(150)
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.setLabel("bottom", "step")
+        self.loss_curve = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=1.5), name="training loss")
+        self.f1_curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5,
+                                       name="validation F1")
+        layout.addWidget(self.plot, 1)
+        session.project_opened.connect(lambda _: self.refresh())
+        self.refresh()
+
+    # -- the list of images ---------------------------------------------------
+    def refresh(self) -> None:
+        """List the project's usable images and the models to start from."""
+        from ..training.project_data import training_images
+
+        self.base.clear()
+        self.base.addItem(SCRATCH, "")
+        for entry in list_models(self.session.models.extra_dirs):
+            if entry.name != "classical":
+                self.base.addItem(f"{entry.name} {entry.version} ({entry.source})", entry.name)
+        current = self.session.project.defaults.model if self.session.project else ""
+        index = self.base.findData(current)
+        self.base.setCurrentIndex(index if index >= 0 else min(1, self.base.count() - 1))
+        if self.loss.count() == 1:
+            from ..training.config import LOSS_TERMS
+
+            for name in LOSS_TERMS:
+                self.loss.addItem(name, name)
+        project = self.session.project
+        found = training_images(project) if project is not None else None
+        items = found.images if found is not None else []
+        self.images.setRowCount(len(items))
+        for row, item in enumerate(items):
+            for column, text in enumerate((item.name, item.kind, str(item.n_cells))):
+                self.images.setItem(row, column, QTableWidgetItem(text))
+        if found is not None and found.skipped:
+            self.status.setText("Not usable: " + "; ".join(found.skipped))
+        self.start_button.setEnabled(torch_available() and project is not None and self.worker is None)
+        if not torch_available():
+            self.status.setText("Training needs PyTorch: install CellCounter with its 'train' extra "
+                                "(pip install 'cellcounter[train]').")
+
+    def import_annotations(self, path: str | Path | None = None, units: str = "px") -> bool:
+        """Import ground truth for the current image (asks for the file when ``path`` is None)."""
+        from ..training.annotation_store import import_annotation
+
+        project, image_id = self.session.project, self.session.current
+        if project is None or not image_id:
+            self.status.setText("Choose an image first.")
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import annotations", str(project.folder), ANNOTATION_FILTER)
+            if not path:
+                return False
+        try:
+            annotation = import_annotation(project, image_id, path, units=units)
+        except CellCounterError as exc:
+            log.warning("%s", exc)
+            self.status.setText(str(exc))
+            return False
+        self.status.setText(f"Imported {annotation.n_cells} cells for {project.image(image_id).name}.")
+        self.refresh()
+        return True
+
+    # -- running --------------------------------------------------------------
+    def start(self, **options: Any) -> bool:
+        """Start training (options override the panel's, e.g. ``epochs=2`` in tests)."""
+        from ..training.project_train import ProjectTrainRequest, train_project
+
+        project = self.session.project
+        if project is None or self.worker is not None:
+            return False
+        settings = {"base": self.base.currentData() or "", "loss": self.loss.currentData() or "",
+                    "minutes": float(self.minutes.value()), "epochs": int(self.epochs.value()),
+                    "val_fraction": float(self.val_fraction.value()), **options}
+        self.session.save()
+        try:
+            request = ProjectTrainRequest.from_project(project, **settings)
+        except CellCounterError as exc:
+            self.status.setText(str(exc))
+            return False
+        self._steps, self._epochs, self.result = [], [], None
+        self.loss_curve.setData([], [])
+        self.f1_curve.setData([], [])
+        self.use_button.setEnabled(False)
+        self._started = time.monotonic()
+        self.worker = QtWorker(lambda cancelled: train_project(request, cancel=cancelled), "training", self)
+        self.worker.yielded.connect(self._on_report)
+        self.worker.finished.connect(self._on_finished)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Preparing the images…")
+        self.worker.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Stopping after this step; the best model so far will be kept…")
+
+    def _on_report(self, report: Any) -> None:
+        kind = type(report).__name__
+        if kind == "TrainingStarted":
+            self.status.setText(f"Training {report.model_name} from {report.base or 'scratch'} on "
+                                f"{len(report.train_images)} image(s) ({report.train_cells} cells), validating on "
+                                f"{len(report.val_images)} ({report.val_cells} cells)…")
+        elif kind == "TrainingNotice":
+            self.status.setText(report.message)
+            log.warning("training: %s", report.message)
+        elif kind == "StepReport" and math.isfinite(report.loss):
+            self._steps.append((report.step, report.loss))
+            if len(self._steps) % 5 == 1:
+                self.loss_curve.setData(*zip(*self._steps))
+            self.status.setText(self._progress_text(report))
+        elif kind == "EpochReport":
+            if math.isfinite(report.val_f1):
+                self._epochs.append((report.step, report.val_f1))
+                self.f1_curve.setData(*zip(*self._epochs))
+            self.loss_curve.setData(*zip(*self._steps)) if self._steps else None
+        elif kind == "ProjectTrainResult":
+            self.result = report
+            self.status.setText(self._result_text(report))
+            if report.ok:
+                (log.info if report.stop in ("completed", "time budget", "cancelled") else log.warning)(
+                    "training: %s", report.message)
+                self.session.models.forget(report.model_name)
+                self.use_button.setEnabled(True)
+                self.model_trained.emit(report.model_name)
+            else:
+                log.warning("training: %s", report.message)
+
+    def _progress_text(self, report: Any) -> str:
+        budget = float(self.minutes.value()) * 60
+        elapsed = time.monotonic() - self._started
+        left = max(0.0, budget - elapsed)
+        f1 = f", validation F1 {self._epochs[-1][1]:.3f}" if self._epochs else ""
+        return (f"step {report.step}, epoch {report.epoch}: loss {report.loss:.4f}{f1} · "
+                f"{report.images_per_s:.1f} images/s · about {left / 60:.1f} min left")
+
+    @staticmethod
+    def _result_text(result: Any) -> str:
+        if not result.ok:
+            return f"No model was written: {result.message}"
+        scores = ""
+        if result.f1 is not None and result.base_f1 is not None:
+            scores = (f" Detection F1 on the validation images: {result.f1:.3f} (new) vs {result.base_f1:.3f} "
+                      f"({result.reference}).")
+        return (f"{result.model_name} written after {result.steps} steps, {result.minutes:.1f} min on "
+                f"{result.device or 'CPU'} ({result.stop}).{scores}")
+
+    def _on_finished(self, cancelled: bool) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.wait()
+            worker.deleteLater()
+        self.cancel_button.setEnabled(False)
+        self.refresh()
+        if self.result is not None:
+            self.status.setText(self._result_text(self.result))
+
+    def use_model(self) -> None:
+        """Count the project with the model just trained."""
+        if self.result is None or not self.result.ok or self.session.project is None:
+            return
+        self.session.project.set_defaults(model=self.result.model_name)
+        self.session.count_pending()
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for its thread (the window is closing)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait(120_000)
