@@ -7,9 +7,11 @@ loss and validation-F1 curves.  When a model is written it appears in the
 model picker; "Use this model" switches the project to it.  Training needs
 the ``train`` extra (torch); without it the panel says so.
 
-A thread, not a process: the training loop spends its time in torch kernels
-that release the GIL, and ``bench/bench_gui.py --training`` measures the
-window's longest stall while a run goes on.
+Training runs in a child process (`training.process_runner`), not in a
+thread: in a thread, importing torch and the first steps froze the window
+for up to 1.6 s (``bench/bench_gui.py --training`` measures the longest
+stall while a run goes on).  The worker thread here only relays the child's
+reports.
 """
 
 from __future__ import annotations
@@ -197,8 +199,13 @@ class QtTrainingPanel(QWidget):
 
     # -- running --------------------------------------------------------------
     def start(self, **options: Any) -> bool:
-        """Start training (options override the panel's, e.g. ``epochs=2`` in tests)."""
-        from ..training.project_train import ProjectTrainRequest, train_project
+        """Start training (options override the panel's, e.g. ``epochs=2`` in tests).
+
+        Too little ground truth is refused here, with what to add, before any
+        process starts.
+        """
+        from ..training.process_runner import relay
+        from ..training.project_data import check_enough, training_images
 
         project = self.session.project
         if project is None or self.worker is not None:
@@ -206,18 +213,20 @@ class QtTrainingPanel(QWidget):
         settings = {"base": self.base.currentData() or "", "loss": self.loss.currentData() or "",
                     "minutes": float(self.minutes.value()), "epochs": int(self.epochs.value()),
                     "val_fraction": float(self.val_fraction.value()), **options}
-        self.session.save()
         try:
-            request = ProjectTrainRequest.from_project(project, **settings)
+            self.session.save()
+            found = training_images(project)
+            check_enough(found.images)
         except CellCounterError as exc:
             self.status.setText(str(exc))
             return False
+        folder, images, skipped = project.folder, tuple(found.images), tuple(found.skipped)
         self._steps, self._epochs, self.result = [], [], None
         self.loss_curve.setData([], [])
         self.f1_curve.setData([], [])
         self.use_button.setEnabled(False)
         self._started = time.monotonic()
-        self.worker = QtWorker(lambda cancelled: train_project(request, cancel=cancelled), "training", self)
+        self.worker = QtWorker(lambda cancelled: relay(folder, images, skipped, settings, cancelled), "training", self)
         self.worker.yielded.connect(self._on_report)
         self.worker.finished.connect(self._on_finished)
         self.start_button.setEnabled(False)
@@ -237,6 +246,9 @@ class QtTrainingPanel(QWidget):
             self.status.setText(f"Training {report.model_name} from {report.base or 'scratch'} on "
                                 f"{len(report.train_images)} image(s) ({report.train_cells} cells), validating on "
                                 f"{len(report.val_images)} ({report.val_cells} cells)…")
+        elif kind == "ProcessFailed":
+            self.status.setText(f"Training stopped: {report.message}")
+            log.error("training: %s", report.message)
         elif kind == "TrainingNotice":
             self.status.setText(report.message)
             log.warning("training: %s", report.message)

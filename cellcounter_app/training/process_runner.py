@@ -1,0 +1,106 @@
+"""Run a project training in a child process and relay its reports (torch loads only in the child).
+
+The window measured its event loop while training ran in a thread of its
+own process: importing torch and starting the first steps held Python's
+lock for up to 1.6 s, freezing the window.  In a child process the window
+never waits: this module, imported by the parent, does not import torch;
+the child imports it, trains with `project_train.train_project` and sends
+each report back through a queue.  The parent drains :func:`relay`, a
+generator with cooperative cancel like every other job.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue as queue_module
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from ..errors import CellCounterError
+from .project_data import AnnotatedImage
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.2
+
+
+@dataclass(frozen=True)
+class ProcessFailed:
+    """The child process stopped without a result (crash, killed, or an error it could not report)."""
+
+    message: str
+    details: str = ""
+
+
+class _Done:
+    """Sent last by the child."""
+
+
+CHILD_NICENESS = 5
+"""The child runs at a lower priority so that the window keeps the CPU it needs to stay responsive."""
+
+
+def _child(project: Path, images: Sequence[AnnotatedImage], skipped: Sequence[str], options: dict[str, Any],
+           reports: Any, stop: Any) -> None:
+    if hasattr(os, "nice"):
+        try:
+            os.nice(CHILD_NICENESS)
+        except OSError:
+            log.info("training runs at normal priority")
+    try:
+        from .project_train import ProjectTrainRequest, train_project
+
+        request = ProjectTrainRequest(project=project, images=tuple(images), skipped=tuple(skipped), **options)
+        for report in train_project(request, cancel=stop.is_set):
+            reports.put(report)
+    except CellCounterError as exc:
+        reports.put(ProcessFailed(str(exc)))
+    except BaseException as exc:  # reported to the parent, which logs it with the traceback
+        reports.put(ProcessFailed(f"training failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
+    finally:
+        reports.put(_Done())
+
+
+def relay(project: Path, images: Sequence[AnnotatedImage], skipped: Sequence[str], options: dict[str, Any],
+          cancelled: Callable[[], bool]) -> Iterator[Any]:
+    """Train in a child process; yield its reports (see `project_train.train_project`).
+
+    ``cancelled()`` is checked while waiting: the child stops after its
+    current step and still exports the best model so far.  Ends with a
+    `ProcessFailed` when the child dies without finishing.
+    """
+    context = multiprocessing.get_context("spawn")
+    reports = context.Queue()
+    stop = context.Event()
+    child = context.Process(target=_child, args=(Path(project), list(images), list(skipped), dict(options),
+                                                 reports, stop), name="cellcounter-training", daemon=True)
+    child.start()
+    try:
+        while True:
+            if cancelled() and not stop.is_set():
+                stop.set()
+            try:
+                item = reports.get(timeout=POLL_S)
+            except queue_module.Empty:
+                if not child.is_alive():
+                    yield ProcessFailed(f"the training process ended unexpectedly (exit code {child.exitcode})")
+                    return
+                continue
+            if isinstance(item, _Done):
+                return
+            if isinstance(item, ProcessFailed) and item.details:
+                log.error("training process: %s\n%s", item.message, item.details)
+            yield item
+    finally:
+        stop.set()
+        child.join(timeout=60)
+        if child.is_alive():
+            log.error("the training process did not stop; terminating it")
+            child.terminate()
+            child.join(timeout=10)
+        reports.close()
+        reports.join_thread()
