@@ -133,6 +133,9 @@ def self_test(app: object, window: object) -> int:
 
 def screenshot(app: object, window: object, path: Path) -> int:
     """Count the bundled samples in a temporary project and save a picture of the window."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
     from .resources import sample_images
 
     session = window.session  # type: ignore[attr-defined]
@@ -142,7 +145,11 @@ def screenshot(app: object, window: object, path: Path) -> int:
         session.new_project(Path(folder) / "Sample project")
         window.actions.add_paths(sample_images())  # type: ignore[attr-defined]
         done = _wait(app, lambda: not session.busy and all(e.state != "new" for e in session.project.images), 300)
-        session.set_current(session.project.images[0].id)
+        busiest = max(session.project.images, key=lambda e: e.count or 0)
+        session.set_current(busiest.id)
+        window.tabs.setCurrentWidget(window.cells)  # type: ignore[attr-defined]
+        docks = [window.findChild(QDockWidget, "dock_images"), window.findChild(QDockWidget, "dock_detection")]
+        window.resizeDocks(docks, [270, 330], Qt.Orientation.Horizontal)  # type: ignore[attr-defined]
         _wait(app, lambda: False, 1.0)
         window.grab().save(str(path))  # type: ignore[attr-defined]
         window.close()  # type: ignore[attr-defined]

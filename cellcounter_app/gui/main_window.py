@@ -76,8 +76,8 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.cells, "Cells of this image")
         self.tabs.addTab(self.errors, "Errors")
         bottom = self._dock("Results", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([left, right], [300, 360], Qt.Orientation.Horizontal)
-        self.resizeDocks([bottom], [200], Qt.Orientation.Vertical)
+        self.resizeDocks([left, right], [250, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([bottom], [170], Qt.Orientation.Vertical)
 
         self.status = QtStatusBar(session, error_log)
         self.status.errors_clicked.connect(lambda: self.tabs.setCurrentWidget(self.errors))
@@ -106,7 +106,9 @@ class QtMainWindow(QMainWindow):
             table.set_project(project)
         for column, name in enumerate(COLUMNS):
             self.browser.setColumnHidden(column, name not in BROWSER_COLUMNS)
-        self.browser.horizontalHeader().resizeSection(COLUMNS.index("image"), 170)
+        header = self.browser.horizontalHeader()
+        for name, width in (("image", 140), ("corrected", 62)):
+            header.resizeSection(COLUMNS.index(name), width)
         self._update_title()
         project.subscribe(lambda event, payload: event in ("dirty", "saved") and self._update_title())
 
