@@ -40,7 +40,7 @@ clean:
 ## then its smoke test (frozen CLI count of the samples + the desktop app's --self-test, offscreen).
 .PHONY: bundle bundle-test
 bundle: setup
-	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PIP) install --quiet "pyinstaller>=6.10"
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PIP) install --quiet -e ".[bundle]"
 	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/cellcounter.spec
 
 bundle-test: bundle

@@ -66,13 +66,16 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger().addHandler(handler)
     if logging.getLogger().level > logging.INFO or logging.getLogger().level == logging.NOTSET:
         logging.getLogger().setLevel(logging.INFO)
+    log_file: logging.Handler | None = None
     try:
-        install_log_file(log_path())
+        log_file = install_log_file(log_path())
     except OSError as exc:
         log.warning("no log file: %s", exc)
     session = Session(load_settings())
     window = QtMainWindow(session, error_log)
     window.errors.set_log_file(log_path())
+    opener = _file_open_filter(window)
+    app.installEventFilter(opener)
     try:
         if args.self_test:
             return self_test(app, window)
@@ -86,7 +89,26 @@ def run(args: argparse.Namespace) -> int:
         window.show()
         return app.exec()
     finally:
+        app.removeEventFilter(opener)
         logging.getLogger().removeHandler(handler)
+        if log_file is not None:
+            logging.getLogger().removeHandler(log_file)
+            log_file.close()
+
+
+def _file_open_filter(window: object) -> object:
+    """Open the project of a file handed over by the system (macOS "Open With", double-click)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.FileOpen:
+                path = Path(event.file())  # type: ignore[attr-defined]
+                window.actions.open_project(path.parent if path.is_file() else path)  # type: ignore[attr-defined]
+                return True
+            return super().eventFilter(watched, event)
+
+    return FileOpenFilter(window)  # type: ignore[arg-type]
 
 
 def _wait(app: object, condition: object, timeout_s: float) -> bool:
