@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import __version__
+from ..errors import CellCounterError
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,7 @@ def run(args: argparse.Namespace) -> int:
             return self_test(app, window)
         if args.screenshot:
             return screenshot(app, window, Path(args.screenshot))
-        if args.project:
-            if not window.actions.open_project(args.project):
-                session.new_project()
-        else:
+        if not open_start_project(window, args.project):
             session.new_project()
         window.show()
         return app.exec()
@@ -94,6 +92,21 @@ def run(args: argparse.Namespace) -> int:
         if log_file is not None:
             logging.getLogger().removeHandler(log_file)
             log_file.close()
+
+
+def open_start_project(window: object, project: str | None) -> bool:
+    """Open the project named on the command line, else the last one used; False when none opened."""
+    actions = window.actions  # type: ignore[attr-defined]
+    if project:
+        return bool(actions.open_project(project))
+    for folder in actions.recent.list()[:1]:
+        try:
+            window.session.open_project(folder)  # type: ignore[attr-defined]
+        except CellCounterError as exc:
+            log.warning("the last project could not be reopened: %s", exc)
+            return False
+        return True
+    return False
 
 
 def _file_open_filter(window: object) -> object:

@@ -19,3 +19,22 @@ def test_self_test_fails_with_the_reason_when_there_is_no_sample(qtbot, capsys, 
     monkeypatch.setattr(resources, "sample_images", lambda: [])
     assert main(["gui", "--self-test"]) == 1
     assert "self-test: FAILED: no sample images bundled" in capsys.readouterr().err
+
+
+def test_the_window_reopens_the_last_project_and_falls_back_when_it_is_gone(qtbot, tmp_path):
+    from window_helpers import close_window, open_window
+
+    from cellcounter_app.gui.app import open_start_project
+
+    first = open_window(qtbot, tmp_path / "last project")
+    first.actions.remember_state()
+    close_window(first)
+    window = open_window(qtbot)
+    assert open_start_project(window, None)
+    assert window.session.project.folder == tmp_path / "last project"
+    close_window(window)
+    (tmp_path / "last project" / "project.cellcounter.json").write_text("{ damaged")
+    (tmp_path / "last project" / "project.cellcounter.json.bak").unlink(missing_ok=True)
+    window = open_window(qtbot)
+    assert not open_start_project(window, None) and window.session.project is None
+    close_window(window)
