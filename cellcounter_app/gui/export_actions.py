@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def workbook_job(folder_of_project: Path, path: Path) -> Callable[[Callable[[], bool]], Iterator[Any]]:
-    """The worker job writing ``path``: yields ``(done, total)`` then the path written."""
+def tables_job(folder_of_project: Path, write: Callable[[Any, list[Any]], Any]) -> Callable[[Callable[[], bool]], Iterator[Any]]:
+    """The worker job gathering every image's results, then ``write(project, results)``.
+
+    Yields ``(done, total)`` per image, then what ``write`` returned.
+    """
     def job(cancelled: Callable[[], bool]) -> Iterator[Any]:
         project = load_project(folder_of_project)
         results = []
@@ -41,20 +44,19 @@ def workbook_job(folder_of_project: Path, path: Path) -> Callable[[Callable[[], 
             results.append(result)
             yield done, total
         if not cancelled():
-            yield export_workbook(project, path, force=True, results=results)
+            yield write(project, results)
     return job
+
+
+def workbook_job(folder_of_project: Path, path: Path) -> Callable[[Callable[[], bool]], Iterator[Any]]:
+    """Write the Excel workbook ``path`` (the user confirmed replacing it in the file dialog)."""
+    return tables_job(folder_of_project, lambda project, results: export_workbook(project, path, force=True,
+                                                                                   results=results))
 
 
 def csv_job(folder_of_project: Path, folder: Path) -> Callable[[Callable[[], bool]], Iterator[Any]]:
-    def job(cancelled: Callable[[], bool]) -> Iterator[Any]:
-        project = load_project(folder_of_project)
-        results = []
-        for done, total, result in project_results(project, cancel=cancelled):
-            results.append(result)
-            yield done, total
-        if not cancelled():
-            yield write_csv(results, folder)
-    return job
+    """Write ``images.csv``, ``cells.csv`` and ``summary.csv`` into ``folder`` (never over existing ones)."""
+    return tables_job(folder_of_project, lambda project, results: write_csv(results, folder))
 
 
 def images_job(folder_of_project: Path, folder: Path) -> Callable[[Callable[[], bool]], Iterator[Any]]:

@@ -11,11 +11,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from ..errors import ParameterError
 from ..results import CELL_COLUMNS
+from .mixins import CopyableTable
 
 TITLES = {
     "cell_id": "cell", "x": "x (px)", "y": "y (px)", "area_px": "area (px²)", "area_um2": "area (µm²)",
@@ -150,7 +150,7 @@ class CellsTableModel(QAbstractTableModel):
         return "\n".join(lines) + "\n"
 
 
-class QtCellsTable(QTableView):
+class QtCellsTable(CopyableTable, QTableView):
     """Per-cell measurements of one image, sortable, copyable as tab-separated text.
 
     Signals
@@ -166,13 +166,7 @@ class QtCellsTable(QTableView):
         self.setObjectName("cells_table")
         self._model = CellsTableModel(self)
         self.setModel(self._model)
-        self.setSortingEnabled(True)
-        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
+        self.set_up_rows()
         rows = self.verticalHeader()
         rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -215,19 +209,6 @@ class QtCellsTable(QTableView):
         """The selected rows (all when none is selected) as tab-separated text with a header."""
         rows = sorted(index.row() for index in self.selectionModel().selectedRows())
         return self._model.rows_as_tsv(rows or None)
-
-    def copy_to_clipboard(self) -> str:
-        """Put `copy_text` on the clipboard and return it."""
-        text = self.copy_text()
-        QGuiApplication.clipboard().setText(text)
-        return text
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_to_clipboard()
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
     def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not self._quiet and current.isValid() and "cell_id" in self._model.columns:

@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .mixins import DeferredRefresh
 from ..errors import CellCounterError
 from ..inference import list_models
 from ..postprocess.params import PARAM_SPECS
@@ -35,14 +36,13 @@ from .session import Session
 log = logging.getLogger(__name__)
 
 
-class QtControlsPanel(QWidget):
+class QtControlsPanel(DeferredRefresh, QWidget):
     """Model picker, diameter and parameters of the open project (see the module docstring)."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self._unsubscribe = lambda: None
-        self._refresh_due = False
         layout = QVBoxLayout(self)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -119,15 +119,9 @@ class QtControlsPanel(QWidget):
     def _target(self) -> str | None:
         return self.session.current if self.this_image.isChecked() and self.session.current else None
 
-    def schedule_refresh(self) -> None:
-        """Refresh once the events of this pass of the event loop are handled."""
-        if not self._refresh_due:
-            self._refresh_due = True
-            QTimer.singleShot(0, self.refresh)
-
     def refresh(self) -> None:
         """Show the values that apply to the current image."""
-        self._refresh_due = False
+        self.refresh_started()
         project = self.session.project
         self.setEnabled(project is not None)
         if project is None:

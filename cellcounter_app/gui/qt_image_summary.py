@@ -6,22 +6,22 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from .mixins import DeferredRefresh
 from ..project import ERROR, MISSING, NEW, STALE
 from .qt_histogram import QtSizeHistogram
 from .session import Session
 
 
-class QtImageSummary(QWidget):
+class QtImageSummary(DeferredRefresh, QWidget):
     """Count (with corrections), density, model and cell-size histogram of the current image."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self._unsubscribe = lambda: None
-        self._refresh_due = False
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.count = QLabel()
@@ -58,14 +58,8 @@ class QtImageSummary(QWidget):
             lambda event, payload: event == "image_changed" and payload == self.session.current and self.schedule_refresh())
         self.refresh()
 
-    def schedule_refresh(self) -> None:
-        """Refresh once the events of this pass of the event loop are handled."""
-        if not self._refresh_due:
-            self._refresh_due = True
-            QTimer.singleShot(0, self.refresh)
-
     def refresh(self) -> None:
-        self._refresh_due = False
+        self.refresh_started()
         project, image_id = self.session.project, self.session.current
         if project is None or not image_id:
             for label in (self.count, self.detail, self.density, self.size, self.made_by):

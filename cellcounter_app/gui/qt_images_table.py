@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from ..project import Project
 from .images_table_model import COLUMNS, ImagesSortProxy, ImagesTableModel
+from .mixins import CopyableTable
 
 
-class QtImagesTable(QTableView):
+class QtImagesTable(CopyableTable, QTableView):
     """A view of a project's images with their counts, sortable by any column.
 
     Signals
@@ -28,13 +28,7 @@ class QtImagesTable(QTableView):
         self._proxy = ImagesSortProxy(self)
         self._proxy.setSourceModel(self._model)
         self.setModel(self._proxy)
-        self.setSortingEnabled(True)
-        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # project order until the user clicks a header
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
+        self.set_up_rows()
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()
@@ -91,19 +85,6 @@ class QtImagesTable(QTableView):
         rows = [self._proxy.mapToSource(self._proxy.index(r, 0)).row() for r in shown]
         columns = [c for c in range(len(COLUMNS)) if not self.isColumnHidden(c)]
         return self._model.rows_as_tsv(rows, columns)
-
-    def copy_to_clipboard(self) -> str:
-        """Put `copy_text` on the clipboard and return it."""
-        text = self.copy_text()
-        QGuiApplication.clipboard().setText(text)
-        return text
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_to_clipboard()
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         if self._quiet:
