@@ -163,8 +163,10 @@ def run_count(request: ProjectCountRequest, models: ModelCache,
                 counted += event.result.ok
                 failed += not event.result.ok
                 elapsed = time.perf_counter() - start
-                yield ImageDone(ids[_key(event.result.path)], event.result, done, total,
-                                elapsed / done * (total - done))
+                result = dataclasses.replace(event.result)
+                # count_batch keeps its results until the batch ends: only the copy handed on keeps the arrays
+                event.result.labels = event.result.probability = None
+                yield ImageDone(ids[_key(result.path)], result, done, total, elapsed / done * (total - done))
         if cancelled():
             break
     yield CountEnded(cancelled() and done < total, counted, failed, time.perf_counter() - start)
