@@ -24,6 +24,9 @@ from .export import write_label_image, write_overlay
 from .inference import CancelledError, Predictor, load_model, list_models
 from .inference.rescale import NO_RESCALE_TOLERANCE, predict_at_scale, resize_labels, resize_probability
 from .io import LoadedImage, ReadOptions, find_images, read_image
+from .markers import MarkerSpec, PairedImage, PairPattern, check_setup, pair_files
+from .markers.channels import detection_image
+from .markers.score import marker_planes, read_siblings, rescore_batch, score_image
 from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
 from .postprocess.size import SizeSetting, derive_params, scale_for
@@ -48,6 +51,12 @@ class CountRequest:
     ``params`` holds only the parameters the user set (in image pixels); the
     others come from the model's own defaults, converted to each image's cell
     size (see :func:`resolve_size`).
+
+    Markers (see `cellcounter_app.markers`): cells are found in
+    ``detect_channel`` (or ``read.channel``) and each of ``markers`` is
+    measured in its own channel of the same file or in a sibling file paired
+    by ``pair``; ``marker_scope`` ``"batch"`` fits automatic positivity rules
+    to the cells of all images at once (final at `BatchFinished`).
     """
 
     inputs: tuple[Path, ...]
@@ -62,6 +71,32 @@ class CountRequest:
     overlays_dir: Path | None = None
     keep_arrays: bool = False
     force: bool = False
+    detect_channel: int | str | None = None
+    markers: tuple[MarkerSpec, ...] = ()
+    pair: PairPattern | None = None
+    marker_scope: str = "image"
+
+    def __post_init__(self) -> None:
+        setup = check_setup(self.markers, self.read.channel, self.detect_channel, self.pair, self.marker_scope)
+        object.__setattr__(self, "markers", setup.markers)
+        object.__setattr__(self, "detect_channel", setup.detect_channel)
+
+    @property
+    def detection_channel(self) -> int | str | None:
+        """The channel cells are found in (None: every channel, as the model reads them)."""
+        return self.detect_channel if self.detect_channel is not None else self.read.channel
+
+    @property
+    def channel_in_file(self) -> int | str | None:
+        """The detection channel to pick from a file read whole (None when `image_read` picks it)."""
+        return self.detection_channel if self.markers or self.detect_channel is not None else None
+
+    @property
+    def image_read(self) -> ReadOptions:
+        """How each counted file is read: every channel when markers or a detection channel need them."""
+        if self.markers or self.detect_channel is not None:
+            return ReadOptions(channel=None, z=self.read.z)
+        return self.read
 
 
 @dataclass(frozen=True)
@@ -206,6 +241,9 @@ def count_image(
     pixel_size_um: float | None = None,
     cancel: Callable[[], bool] | None = None,
     keep_arrays: bool = True,
+    detect_channel: int | str | None = None,
+    markers: Sequence[MarkerSpec] = (),
+    siblings: Mapping[str, LoadedImage] | None = None,
 ) -> ImageResult:
     """Count the cells of one loaded image.
 
@@ -214,25 +252,37 @@ def count_image(
     and the probability map and every measurement are returned in the image's
     own pixels.  ``overrides`` are the parameters the user set (image pixels);
     ``pixel_size_um`` overrides the image's calibration.
+    With ``detect_channel`` the cells are found in that channel of ``image``
+    (all channels read); each of ``markers`` is then measured in its channel
+    of ``image`` or in its image of ``siblings`` (keyed by marker name) and
+    scored (`cellcounter_app.markers.score_image`).
     Raises `CancelledError` when ``cancel()`` becomes true during inference.
     """
     start = time.perf_counter()
+    full = image
+    image = detection_image(image, detect_channel)
     calibration = pixel_size_um if pixel_size_um is not None else image.pixel_size_um
     decision = resolve_size(model, image.data, size, calibration, overrides, cancel)
     probability = predict_at_scale(model, image.data, decision.scale, cancel=cancel)
     labels, cells, summary = recount(probability, image.data, decision.params, calibration, scale=decision.scale)
-    return ImageResult(
+    params = {**decision.params.to_dict(), **decision.as_record()}
+    if detect_channel is not None:
+        params["detect_channel"] = detect_channel
+    result = ImageResult(
         path=image.path,
         name=name or image.path.name,
         summary=summary,
         cells=cells,
         model=model_info(model),
-        params={**decision.params.to_dict(), **decision.as_record()},
+        params=params,
         timestamp=_now(),
-        seconds=time.perf_counter() - start,
         labels=labels if keep_arrays else None,
         probability=probability if keep_arrays else None,
     )
+    if markers:
+        score_image(result, labels, marker_planes(full, markers, siblings), markers)
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def failed_result(path: Path, name: str, error: str, model: Predictor | None = None,
@@ -274,6 +324,12 @@ def count_batch(
                                     use_gpu=request.use_gpu, threads=request.threads)
     params = effective_params(predictor, request.params)  # validates the overrides up front
     files, skipped = find_images(request.inputs)
+    paired: dict[Path, PairedImage] = {}
+    if request.pair is not None:
+        pairing = pair_files(files, request.pair)
+        files = [image.detect for image in pairing.images]
+        skipped = [*skipped, *pairing.unpaired]
+        paired = {image.detect: image for image in pairing.images}
     root = naming_root(request.inputs)
     yield BatchStarted(len(files), tuple(skipped), model_info(predictor))
     results: list[ImageResult] = []
@@ -285,11 +341,13 @@ def count_batch(
         yield ImageStarted(index, len(files), path)
         name = image_name(path, root)
         try:
-            loaded = read_image(path, request.read)
+            loaded = read_image(path, request.image_read)
+            siblings = read_siblings(paired[path], request.markers, request.read.z) if path in paired else None
             result = count_image(loaded, predictor, request.params, size=request.diameter, name=name,
                                  pixel_size_um=request.pixel_size_um, cancel=cancel,
-                                 keep_arrays=True)
-            _write_image_outputs(request, loaded, result)
+                                 keep_arrays=True, detect_channel=request.channel_in_file,
+                                 markers=request.markers, siblings=siblings)
+            _write_image_outputs(request, detection_image(loaded, request.channel_in_file), result)
             if not request.keep_arrays:
                 result.labels = result.probability = None
         except CancelledError:
@@ -307,6 +365,9 @@ def count_batch(
                                    predictor, params)
         results.append(result)
         yield ImageCounted(index, len(files), result)
+    if request.marker_scope == "batch" and any(r.ok for r in results):
+        for marker in request.markers:
+            rescore_batch(results, marker.name, marker.rule)
     yield BatchFinished(tuple(results), cancelled, time.perf_counter() - start)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..export import check_writable, write_csv, write_workbook
+from ..markers import PairPattern, scored_markers
+from ..markers.options import build_markers
 from ..pipeline import BatchFinished, BatchStarted, CountRequest, ImageCounted, count_batch
 from ..results import ImageResult
 from . import options
@@ -35,7 +37,40 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     options.add_model_options(parser)
     options.add_read_options(parser)
     options.add_param_options(parser)
+    _add_marker_options(parser)
     parser.set_defaults(run=run)
+
+
+def _add_marker_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "markers", "Count the cells positive for one to three markers: cells are found in the detection"
+                   " channel and each marker is measured in its own channel of the same file or in a sibling"
+                   " file (--pair). See docs/markers.md.")
+    group.add_argument("--detect-channel", default=None, metavar="C",
+                       help="channel to find the cells in: an index (0 = first), a channel name or 'max'")
+    group.add_argument("--marker", action="append", default=[], metavar="NAME=CHANNEL",
+                       help="score marker NAME in CHANNEL (index or name) of the same file; with --pair,"
+                            " CHANNEL may be a marker token of the pattern (read from that sibling file)."
+                            " Repeat for up to 3 markers")
+    group.add_argument("--positive", action="append", default=[], metavar="[NAME=]RULE",
+                       help="positivity rule: auto (= mixture), mixture, otsu, background[:K] (mean >= K x local"
+                            " background, K 1-100, default 2) or a number (hand threshold on the measure);"
+                            " NAME= sets it for one marker. Default: auto")
+    group.add_argument("--marker-measure", action="append", default=[], metavar="[NAME=]MEASURE",
+                       help="measure the rule thresholds: corrected (mean minus local background, default),"
+                            " mean, median, integrated or ratio (mean / local background)")
+    group.add_argument("--positive-scope", choices=("image", "batch"), default="image",
+                       help="fit automatic rules per image (default) or once to the cells of all images")
+    group.add_argument("--pair", type=_pair_pattern, default=None, metavar="PATTERN",
+                       help="pair single-channel sibling files: DETECT=MARKER[,MARKER] such as DAPI=Cy3,GFP"
+                            " (count a_DAPI_1.tif, score a_Cy3_1.tif and a_GFP_1.tif) or c1=c2")
+
+
+def _pair_pattern(text: str) -> PairPattern:
+    try:
+        return PairPattern.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         labels_dir=args.labels,
         overlays_dir=args.overlays,
         force=args.force,
+        detect_channel=args.detect_channel,
+        markers=build_markers(args.marker, args.positive, args.marker_measure, args.pair),
+        pair=args.pair,
+        marker_scope=args.positive_scope,
     )
     results: list[ImageResult] = []
     bar: ProgressBar | None = None
@@ -109,9 +148,29 @@ def _print_table(results: list[ImageResult]) -> None:
         print("No images were counted.", file=sys.stderr)
         return
     width = max(len(r.name) for r in results)
-    print(f"{'image':<{width}}  {'count':>6}  status")
+    markers = list(dict.fromkeys(name for r in results for name in scored_markers(r.cells)))
+    heads = "".join(f"  {name + '+':>10}" for name in markers)
+    print(f"{'image':<{width}}  {'count':>6}{heads}  status")
     for r in results:
         count = str(r.count) if r.ok else "-"
-        print(f"{r.name:<{width}}  {count:>6}  {'ok' if r.ok else r.error}")
+        print(f"{r.name:<{width}}  {count:>6}{_marker_counts(r, markers)}  {_status(r, markers)}")
     ok = [r for r in results if r.ok]
     print(f"{len(ok)} of {len(results)} image(s) counted, {sum(r.count for r in ok)} cells in total")
+
+
+def _marker_counts(result: ImageResult, markers: list[str]) -> str:
+    """``  12 (40.0%)`` per marker: positive cells and their share; ``-`` where not scored."""
+    cells = []
+    for name in markers:
+        positive = result.summary.get(f"{name}_positive") if result.ok else None
+        percent = result.summary.get(f"{name}_percent_positive", float("nan"))
+        text = "-" if positive is None else f"{positive} ({percent:.0f}%)" if percent == percent else f"{positive}"
+        cells.append(f"  {text:>10}")
+    return "".join(cells)
+
+
+def _status(result: ImageResult, markers: list[str]) -> str:
+    if not result.ok:
+        return result.error
+    flags = [f"{name}: {result.summary[f'{name}_flag']}" for name in markers if result.summary.get(f"{name}_flag")]
+    return "; ".join(["ok", *flags])

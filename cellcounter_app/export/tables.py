@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..markers.counts import table_columns
 from ..postprocess.params import PARAM_SPECS
 from ..results import CELL_COLUMNS, ImageResult
 
@@ -78,7 +79,9 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
     """Header and one row per image (counted or failed) for the ``Images`` table.
 
     A failed image keeps its status ``"error"`` and message and has an empty
-    count.
+    count.  When markers were scored, their per-image counts, percentages,
+    thresholds and flags (and the combinations of two or three markers)
+    follow the summary columns (see `cellcounter_app.markers.counts`).
 
     Examples
     --------
@@ -89,8 +92,9 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
     (['image', 'status', 'error', 'count'], ['a/b.tif', 'ok', None, 4])
     """
     params = param_names(results)
+    _, markers = table_columns(results)
     header = [
-        "image", "status", "error", "count", *SUMMARY_VALUE_COLUMNS, *MODEL_COLUMNS,
+        "image", "status", "error", "count", *SUMMARY_VALUE_COLUMNS, *markers, *MODEL_COLUMNS,
         *params, "seconds", "timestamp",
     ]
     rows: list[list[Any]] = []
@@ -101,6 +105,7 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
         rows.append([
             r.name, r.status, r.error or None, int(count) if count is not None else None,
             *(_summary_value(r, key) for key in SUMMARY_VALUE_COLUMNS),
+            *(_marker_value(r, key) for key in markers),
             *(value or None for value in model_values),
             *(clean(r.params.get(name)) for name in params),
             clean(r.seconds), r.timestamp or None,
@@ -111,17 +116,20 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
 def cell_rows(results: Sequence[ImageResult]) -> Table:
     """Header and one row per cell of every image for the ``Cells`` table.
 
-    Columns are ``image`` then `CELL_COLUMNS`; a column missing from an
-    image's ``cells`` is left empty.
+    Columns are ``image``, `CELL_COLUMNS`, then the marker columns when
+    markers were scored; a column missing from an image's ``cells`` is left
+    empty.
     """
-    header = ["image", *CELL_COLUMNS]
+    markers, _ = table_columns(results)
+    columns = [*CELL_COLUMNS, *markers]
+    header = ["image", *columns]
     rows: list[list[Any]] = []
     for r in results:
         n = len(r.cells.get("cell_id", ()))
         if n == 0:
             continue
-        columns = [[r.name] * n] + [_column_values(r.cells.get(col), n) for col in CELL_COLUMNS]
-        rows.extend(list(row) for row in zip(*columns))
+        values = [[r.name] * n] + [_column_values(r.cells.get(col), n) for col in columns]
+        rows.extend(list(row) for row in zip(*values))
     return header, rows
 
 
@@ -191,6 +199,12 @@ def _summary_value(result: ImageResult, key: str) -> Any:
     if key in INTEGER_KEYS and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _marker_value(result: ImageResult, key: str) -> Any:
+    """A marker summary value for a table; empty for a failed image or an empty flag."""
+    value = clean(result.summary.get(key)) if result.ok else None
+    return None if value == "" else value
 
 
 def _column_values(values: Any, n: int) -> list[Any]:
