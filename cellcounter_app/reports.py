@@ -22,10 +22,8 @@ from .export import write_workbook
 from .io import read_image
 from .measure import measure_cells
 from .project import COUNTED, ERROR, STALE, ImageEntry, Project
-from .results import CELL_COLUMNS, STATUS_ERROR, ImageResult
+from .results import CELL_COLUMNS, CORRECTION_KEYS, MANUAL_COLUMN, STATUS_ERROR, ImageResult
 
-CORRECTION_KEYS = ("detected", "added", "removed", "corrected", "regions")
-"""Per-image keys added to the summary of every exported result."""
 
 
 def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -> ImageResult:
@@ -99,7 +97,7 @@ def _with_added(cells: dict[str, np.ndarray], added: np.ndarray) -> dict[str, np
     extra["x"], extra["y"] = added[:, 0], added[:, 1]
     merged = {name: np.concatenate([np.asarray(cells.get(name, np.full(len(cells.get('cell_id', ())), np.nan))),
                                     extra[name]]) for name in CELL_COLUMNS}
-    merged["manual"] = np.concatenate([np.zeros(len(cells.get("cell_id", ())), bool), np.ones(n, bool)])
+    merged[MANUAL_COLUMN] = np.concatenate([np.zeros(len(cells.get("cell_id", ())), bool), np.ones(n, bool)])
     return merged
 
 

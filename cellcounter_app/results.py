@@ -45,6 +45,14 @@ SUMMARY_KEYS: tuple[str, ...] = (
 )
 """Per-image summary keys (NaN where undefined, e.g. density without calibration)."""
 
+CORRECTION_KEYS: tuple[str, ...] = ("detected", "added", "removed", "corrected", "regions")
+"""Summary keys of a count corrected by hand (exported after ``count`` when present):
+detections inside the regions, cells added, detections removed, whether the count was
+corrected, and the number of counting regions."""
+
+MANUAL_COLUMN = "manual"
+"""Per-cell column marking the cells added by hand (a position, no outline)."""
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -70,7 +78,7 @@ class ImageResult:
     name: str
     status: str = STATUS_OK
     error: str = ""
-    summary: dict[str, float] = field(default_factory=dict)
+    summary: dict[str, float | str] = field(default_factory=dict)
     cells: dict[str, np.ndarray] = field(default_factory=dict)
     model: ModelInfo | None = None
     params: dict[str, Any] = field(default_factory=dict)

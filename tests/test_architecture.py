@@ -10,7 +10,7 @@ from pathlib import Path
 import cellcounter_app
 
 PACKAGE = Path(cellcounter_app.__file__).parent
-CORE = ("io", "inference", "postprocess", "measure", "metrics", "project", "export")
+CORE = ("io", "inference", "postprocess", "measure", "metrics", "project", "export", "markers")
 
 BLOCKER = """
 import importlib.abc, sys
@@ -27,7 +27,8 @@ for name in sys.argv[1:]:
 
 def core_modules() -> list[str]:
     names = ["cellcounter_app.pipeline", "cellcounter_app.evaluation", "cellcounter_app.cli",
-             "cellcounter_app.results", "cellcounter_app.errors"]
+             "cellcounter_app.results", "cellcounter_app.errors", "cellcounter_app.reports",
+             "cellcounter_app.sizing", "cellcounter_app.atomic"]
     for package in CORE:
         names.append(f"cellcounter_app.{package}")
         for info in pkgutil.walk_packages([str(PACKAGE / package)], f"cellcounter_app.{package}."):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..markers.counts import table_columns
 from ..postprocess.params import PARAM_SPECS
-from ..results import CELL_COLUMNS, ImageResult
+from ..results import CELL_COLUMNS, CORRECTION_KEYS, MANUAL_COLUMN, ImageResult
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -79,7 +79,8 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
     """Header and one row per image (counted or failed) for the ``Images`` table.
 
     A failed image keeps its status ``"error"`` and message and has an empty
-    count.  When markers were scored, their per-image counts, percentages,
+    count.  A count corrected by hand is followed by `CORRECTION_KEYS`
+    (``detected``, ``added``, ``removed``, ``corrected``, ``regions``).  When markers were scored, their per-image counts, percentages,
     thresholds and flags (and the combinations of two or three markers)
     follow the summary columns (see `cellcounter_app.markers.counts`).
 
@@ -93,8 +94,9 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
     """
     params = param_names(results)
     _, markers = table_columns(results)
+    corrections = [key for key in CORRECTION_KEYS if any(key in r.summary for r in results)]
     header = [
-        "image", "status", "error", "count", *SUMMARY_VALUE_COLUMNS, *markers, *MODEL_COLUMNS,
+        "image", "status", "error", "count", *corrections, *SUMMARY_VALUE_COLUMNS, *markers, *MODEL_COLUMNS,
         *params, "seconds", "timestamp",
     ]
     rows: list[list[Any]] = []
@@ -104,6 +106,7 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
         model_values = [model.name, model.version, model.sha256, model.provider] if model else [None] * 4
         rows.append([
             r.name, r.status, r.error or None, int(count) if count is not None else None,
+            *(_correction_value(r, key) for key in corrections),
             *(_summary_value(r, key) for key in SUMMARY_VALUE_COLUMNS),
             *(_marker_value(r, key) for key in markers),
             *(value or None for value in model_values),
@@ -116,12 +119,13 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
 def cell_rows(results: Sequence[ImageResult]) -> Table:
     """Header and one row per cell of every image for the ``Cells`` table.
 
-    Columns are ``image``, `CELL_COLUMNS`, then the marker columns when
-    markers were scored; a column missing from an image's ``cells`` is left
-    empty.
+    Columns are ``image``, `CELL_COLUMNS`, ``manual`` when cells were added
+    by hand, then the marker columns when markers were scored; a column
+    missing from an image's ``cells`` is left empty.
     """
     markers, _ = table_columns(results)
-    columns = [*CELL_COLUMNS, *markers]
+    manual = [MANUAL_COLUMN] if any(MANUAL_COLUMN in r.cells for r in results) else []
+    columns = [*CELL_COLUMNS, *manual, *markers]
     header = ["image", *columns]
     rows: list[list[Any]] = []
     for r in results:
@@ -192,6 +196,13 @@ def info_rows(results: Sequence[ImageResult], extra_info: Mapping[str, str] | No
         ["models", ", ".join(models)],
     ]
     return ["key", "value"], rows
+
+
+def _correction_value(result: ImageResult, key: str) -> Any:
+    value = clean(result.summary.get(key)) if result.ok else None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _summary_value(result: ImageResult, key: str) -> Any:
