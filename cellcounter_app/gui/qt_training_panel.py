@@ -51,6 +51,13 @@ ANNOTATION_FILTER = "Annotations (*.tif *.tiff *.png *.zip *.roi *.csv *.txt);;A
 SCRATCH = "(from scratch)"
 
 
+class _Counted:
+    """What `check_enough` needs to know of an image: its number of annotated cells."""
+
+    def __init__(self, n_cells: int) -> None:
+        self.n_cells = n_cells
+
+
 def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
@@ -144,10 +151,26 @@ class QtTrainingPanel(QWidget):
         self.refresh()
 
     # -- the list of images ---------------------------------------------------
+    def teaching_images(self) -> list[tuple[str, str, str]]:
+        """``(image, ground truth, cells)`` of the images that can teach, without reading any file.
+
+        The cells of imported annotations are counted by the training run itself.
+        """
+        from ..training.annotation_store import annotation_files
+
+        project = self.session.project
+        rows = []
+        for entry in project.images if project is not None else ():
+            if entry.missing:
+                continue
+            if any(path.is_file() for path in annotation_files(project.folder, entry.id)):
+                rows.append((entry.name, "imported", ""))
+            elif not entry.corrections.is_empty:
+                rows.append((entry.name, "corrected", str(entry.corrected_count or 0)))
+        return rows
+
     def refresh(self) -> None:
         """List the project's usable images and the models to start from."""
-        from ..training.project_data import training_images
-
         self.base.clear()
         self.base.addItem(SCRATCH, "")
         for entry in list_models(self.session.models.extra_dirs):
@@ -161,15 +184,12 @@ class QtTrainingPanel(QWidget):
 
             for name in LOSS_TERMS:
                 self.loss.addItem(name, name)
-        project = self.session.project
-        found = training_images(project) if project is not None else None
-        items = found.images if found is not None else []
-        self.images.setRowCount(len(items))
-        for row, item in enumerate(items):
-            for column, text in enumerate((item.name, item.kind, str(item.n_cells))):
+        rows = self.teaching_images()
+        self.images.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for column, text in enumerate(values):
                 self.images.setItem(row, column, QTableWidgetItem(text))
-        if found is not None and found.skipped:
-            self.status.setText("Not usable: " + "; ".join(found.skipped))
+        project = self.session.project
         self.start_button.setEnabled(torch_available() and project is not None and self.worker is None)
         if not torch_available():
             self.status.setText("Training needs PyTorch: install CellCounter with its 'train' extra "
@@ -205,7 +225,7 @@ class QtTrainingPanel(QWidget):
         process starts.
         """
         from ..training.process_runner import relay
-        from ..training.project_data import check_enough, training_images
+        from ..training.project_data import NotEnoughAnnotations, check_enough
 
         project = self.session.project
         if project is None or self.worker is not None:
@@ -213,20 +233,24 @@ class QtTrainingPanel(QWidget):
         settings = {"base": self.base.currentData() or "", "loss": self.loss.currentData() or "",
                     "minutes": float(self.minutes.value()), "epochs": int(self.epochs.value()),
                     "val_fraction": float(self.val_fraction.value()), **options}
+        rows = self.teaching_images()
+        corrected_cells = sum(int(cells) for _, kind, cells in rows if kind == "corrected")
         try:
-            self.session.save()
-            found = training_images(project)
-            check_enough(found.images)
-        except CellCounterError as exc:
+            if not any(kind == "imported" for _, kind, _ in rows):
+                check_enough([_Counted(corrected_cells)] * min(len(rows), 1))
+            folder = self.session.save().parent
+        except NotEnoughAnnotations as exc:
             self.status.setText(str(exc))
             return False
-        folder, images, skipped = project.folder, tuple(found.images), tuple(found.skipped)
+        except CellCounterError as exc:
+            self.status.setText(f"The project could not be saved before training: {exc}")
+            return False
         self._steps, self._epochs, self.result = [], [], None
         self.loss_curve.setData([], [])
         self.f1_curve.setData([], [])
         self.use_button.setEnabled(False)
         self._started = time.monotonic()
-        self.worker = QtWorker(lambda cancelled: relay(folder, images, skipped, settings, cancelled), "training", self)
+        self.worker = QtWorker(lambda cancelled: relay(folder, settings, cancelled), "training", self)
         self.worker.yielded.connect(self._on_report)
         self.worker.finished.connect(self._on_finished)
         self.start_button.setEnabled(False)

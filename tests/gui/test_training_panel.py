@@ -55,3 +55,14 @@ def test_train_cancel_train_again_and_use_the_new_model(qtbot, window):
     qtbot.waitUntil(lambda: not window.session.busy and all(e.model is not None and e.model.name == name
                                                             and e.state == "counted" for e in project.images),
                     timeout=60_000)
+
+
+def test_too_few_annotations_are_refused_before_anything_starts(qtbot, window):
+    project = window.session.project
+    for entry in project.images:
+        project.clear_corrections(entry.id)
+    panel = window.training
+    panel.refresh()
+    assert panel.images.rowCount() == 0
+    assert not panel.start(**FAST) and panel.worker is None
+    assert panel.status.text().startswith("Training needs at least 10 annotated cells")
