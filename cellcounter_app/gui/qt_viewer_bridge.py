@@ -44,6 +44,8 @@ class ViewerBridge(QObject):
         self._shown_image = ""
         self._unsubscribe = lambda: None
         self._redraw_due = False
+        self._drawn: tuple = ()
+        self._drawn_result: Any = None
         session.current_changed.connect(self.show_current)
         session.result_changed.connect(lambda image_id: image_id == session.current and self.schedule_overlay())
         session.project_opened.connect(self._on_project)
@@ -78,6 +80,7 @@ class ViewerBridge(QObject):
         """Show the session's current image and its overlay."""
         image = self.session.image(self.session.current) if self.session.current else None
         if image is None:
+            self._drawn = ()
             self.viewer.set_image(None)
             self.cells.set_cells(None, None)
             self._shown_image = ""
@@ -87,6 +90,7 @@ class ViewerBridge(QObject):
             names = []
         self.viewer.set_image(image.data, channel_names=names, keep_view=True)
         self._shown_image = self.session.current
+        self._drawn = ()
         self.show_overlay()
 
     def show_overlay(self) -> None:
@@ -101,8 +105,13 @@ class ViewerBridge(QObject):
             return
         entry = project.image(image_id)
         result = self.session.result(image_id)
-        regions = [region.polygon() for region in entry.regions]
         labels = result.labels if result is not None else None
+        drawn = (image_id, id(labels), id(result.cells) if result is not None else 0, entry.corrections,
+                 entry.regions, project.defaults.correction_radius)
+        if drawn == self._drawn:
+            return  # e.g. the image only became stale: what is drawn has not changed
+        self._drawn, self._drawn_result = drawn, result  # holding the result keeps its ids from being reused
+        regions = [region.polygon() for region in entry.regions]
         correction = project.correction_result(image_id) if labels is not None else None
         if labels is None or correction is None:
             self.viewer.set_overlay(None, None, regions=regions)
