@@ -19,7 +19,11 @@ import numpy as np
 
 from .errors import CellCounterError
 from .export import write_workbook
-from .io import read_image
+from .io import ReadOptions, read_image
+from .markers import rescore
+from .markers.channels import detection_image
+from .markers.score import marker_planes, score_image
+from .markers.setup import marker_specs
 from .measure import measure_cells
 from .project import COUNTED, ERROR, STALE, ImageEntry, Project
 from .results import CELL_COLUMNS, CORRECTION_KEYS, MANUAL_COLUMN, STATUS_ERROR, ImageResult
@@ -36,17 +40,27 @@ def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -
     summary = dict(entry.summary)
     cells: dict[str, np.ndarray] = {}
     correction = project.correction_result(entry.id)
+    detect_channel, markers = marker_specs(project.defaults.markers)
     if measure and correction is not None:
         detections = project.detections(entry.id)
+        read = ReadOptions(channel=None, z=project.defaults.read.z) if markers else project.defaults.read
         try:
-            image = read_image(entry.path, project.defaults.read).data
+            full = read_image(entry.path, read)
         except CellCounterError:
-            image = None
+            full = None
+        image = None if full is None else (detection_image(full, detect_channel) if markers else full).data
         calibration = summary.get("pixel_size_um")
         calibration = calibration if isinstance(calibration, float) and calibration == calibration else None
-        measured = measure_cells(detections.labels, image, calibration)
-        keep = np.isin(measured["cell_id"], correction.kept_ids)
-        cells = _with_added({k: np.asarray(v)[keep] for k, v in measured.items()}, correction.added)
+        scored = ImageResult(entry.path, name, summary=summary, cells=measure_cells(detections.labels, image,
+                                                                                   calibration))
+        if markers and full is not None:
+            score_image(scored, detections.labels, marker_planes(full, markers, None), markers)
+        keep = np.isin(scored.cells["cell_id"], correction.kept_ids)
+        scored.cells = {k: np.asarray(v)[keep] for k, v in scored.cells.items()}
+        for marker in markers if full is not None else ():
+            rescore(scored, marker.name, marker.rule)  # counts of the cells kept after corrections
+        summary = scored.summary
+        cells = _with_added(scored.cells, correction.added)
     corrected = entry.corrected
     summary.update(
         count=float(entry.corrected_count if entry.corrected_count is not None else summary.get("count", 0)),
@@ -95,8 +109,14 @@ def _with_added(cells: dict[str, np.ndarray], added: np.ndarray) -> dict[str, np
     extra = {name: np.full(n, np.nan) for name in CELL_COLUMNS}
     extra["cell_id"] = np.arange(start, start + n)
     extra["x"], extra["y"] = added[:, 0], added[:, 1]
-    merged = {name: np.concatenate([np.asarray(cells.get(name, np.full(len(cells.get('cell_id', ())), np.nan))),
-                                    extra[name]]) for name in CELL_COLUMNS}
+    n_cells = len(cells.get("cell_id", ()))
+    merged = {name: np.concatenate([np.asarray(cells.get(name, np.full(n_cells, np.nan))), extra[name]])
+              for name in CELL_COLUMNS}
+    for name, values in cells.items():  # marker columns: an added cell has no measured value
+        if name not in merged:
+            values = np.asarray(values)
+            filler = np.zeros(n, bool) if values.dtype == bool else np.full(n, np.nan)
+            merged[name] = np.concatenate([values, filler])
     merged[MANUAL_COLUMN] = np.concatenate([np.zeros(len(cells.get("cell_id", ())), bool), np.ones(n, bool)])
     return merged
 

@@ -25,8 +25,9 @@ from PySide6.QtGui import QBrush, QColor
 from ..project import Project
 from ..project.entry import ERROR, MISSING, STALE, ImageEntry
 
-COLUMNS = ("image", "group", "count", "corrected", "density", "mean area", "model", "status")
-NUMERIC = frozenset({"count", "corrected", "density", "mean area"})
+COLUMNS = ("image", "group", "count", "corrected", "density", "mean area", "positive", "model", "status")
+NUMERIC = frozenset({"count", "corrected", "density", "mean area", "positive"})
+PERCENT_SUFFIX = "_percent_positive"
 IMAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """Role under which every cell of a row gives the image id."""
 WARNING_COLOUR = QColor("#c0392b")
@@ -49,6 +50,17 @@ def _unsubscribe(subscription: list[Callable[[], None]], *_: Any) -> None:
     """Stop listening (also called when the model is deleted, so a project never calls a dead model)."""
     while subscription:
         subscription.pop()()
+
+
+def marker_text(summary: dict[str, Any]) -> str:
+    """``Cy3+ 34 (28.3%) · GFP+ 10 (8.0%)`` from an image's marker counts."""
+    parts = []
+    for key, percent in summary.items():
+        if key.endswith(PERCENT_SUFFIX) and _number(percent) is not None:
+            name = key[: -len(PERCENT_SUFFIX)]
+            count = _number(summary.get(f"{name}_positive"))
+            parts.append(f"{name}+ {int(count) if count is not None else '?'} ({percent:.1f}%)")
+    return " · ".join(parts)
 
 
 def natural_key(text: str) -> tuple[tuple[int, Any], ...]:
@@ -228,6 +240,9 @@ class ImagesTableModel(QAbstractTableModel):
             return _number(entry.summary.get("density_per_mm2"))
         if name == "mean area":
             return _number(entry.summary.get("mean_area_um2" if self._area_um else "mean_area_px"))
+        if name == "positive":
+            percents = [v for k, v in entry.summary.items() if k.endswith(PERCENT_SUFFIX)]
+            return _number(percents[0]) if percents else None
         if name == "model":
             return f"{entry.model.name} {entry.model.version}".strip() if entry.model else ""
         return entry.status
@@ -242,6 +257,8 @@ class ImagesTableModel(QAbstractTableModel):
             return f"{value}*" if self._entry(row).is_corrected else str(value)
         if name in ("density", "mean area"):
             return f"{value:.1f}"
+        if name == "positive":
+            return marker_text(self._entry(row).summary)
         return str(value)
 
     def sort_key(self, row: int, column: int) -> Any:

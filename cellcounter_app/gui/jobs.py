@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from ..inference import Predictor, load_model
-from ..io import ReadOptions
+from ..io import LoadedImage, ReadOptions
+from ..markers import MarkerSpec
+from ..markers.channels import detection_image
+from ..markers.score import marker_planes, score_image
 from ..pipeline import CountRequest, ImageCounted, ImageStarted, count_batch, default_model_name, recount
 from ..postprocess.size import SizeSetting, derive_params
 from ..project import Project
 from ..results import ImageResult
+from ..markers.setup import marker_specs
 
 
 PROJECT_MODELS_DIR = "models"
@@ -90,6 +94,8 @@ class ProjectCountRequest:
     pixel_size_um: float | None = None
     use_gpu: bool = True
     threads: int | None = None
+    detect_channel: int | str | None = None
+    markers: tuple[MarkerSpec, ...] = ()
 
 
 def count_request(project: Project, image_ids: list[str], *, use_gpu: bool = True,
@@ -98,8 +104,9 @@ def count_request(project: Project, image_ids: list[str], *, use_gpu: bool = Tru
     defaults = project.defaults
     jobs = tuple(ImageJob(entry.id, entry.path, dict(project.user_params(entry.id)))
                  for entry in (project.image(i) for i in image_ids) if not entry.missing)
+    detect_channel, markers = marker_specs(defaults.markers)
     return ProjectCountRequest(jobs, defaults.model, SizeSetting.from_dict(defaults.size), defaults.read,
-                               defaults.pixel_size_um, use_gpu, threads)
+                               defaults.pixel_size_um, use_gpu, threads, detect_channel, markers)
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,8 @@ def run_count(request: ProjectCountRequest, models: ModelCache,
         ids = {_key(job.path): job.image_id for job in jobs}
         batch = CountRequest(tuple(job.path for job in jobs), model.meta.name, dict(jobs[0].overrides),
                              request.size, request.read, request.pixel_size_um, request.use_gpu,
-                             request.threads, keep_arrays=True)
+                             request.threads, keep_arrays=True, detect_channel=request.detect_channel,
+                             markers=request.markers)
         for event in count_batch(batch, model=model, cancel=cancelled):
             if isinstance(event, ImageStarted):
                 yield ImageBegun(ids[_key(event.path)], done, total)
@@ -183,11 +191,14 @@ class PreviewRequest:
     image_id: str
     result: ImageResult
     """The image's last full count, with its probability map."""
-    intensity: Any
+    image: LoadedImage
+    """The image as read for counting (every channel when markers are scored)."""
     model: str
     overrides: Mapping[str, Any]
     use_gpu: bool = True
     threads: int | None = None
+    detect_channel: int | str | None = None
+    markers: tuple[MarkerSpec, ...] = ()
 
 
 def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
@@ -204,8 +215,11 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
     params = derive_params(model.meta.default_params(), scale, request.overrides)
     calibration = base.summary.get("pixel_size_um")
     calibration = calibration if calibration == calibration else None  # NaN: uncalibrated
-    labels, cells, summary = recount(base.probability, request.intensity, params, calibration, scale=scale)
-    size_record = {key: base.params[key] for key in ("diameter", "diameter_px", "scale", "diameter_confidence")
-                   if key in base.params}
-    return dataclasses.replace(base, summary=summary, cells=cells, labels=labels,
-                               params={**params.to_dict(), **size_record})
+    detected = detection_image(request.image, request.detect_channel) if request.markers else request.image
+    labels, cells, summary = recount(base.probability, detected.data, params, calibration, scale=scale)
+    kept = {key: value for key, value in base.params.items() if key not in params.to_dict()}
+    result = dataclasses.replace(base, summary=summary, cells=cells, labels=labels,
+                                 params={**params.to_dict(), **kept})
+    if request.markers:
+        score_image(result, labels, marker_planes(request.image, request.markers, None), request.markers)
+    return result

@@ -25,6 +25,7 @@ from .qt_controls import QtControlsPanel
 from .qt_error_panel import QtErrorPanel
 from .qt_image_summary import QtImageSummary
 from .qt_images_table import QtImagesTable
+from .qt_markers_panel import QtMarkersPanel
 from .qt_status import QtStatusBar
 from .qt_training_panel import QtTrainingPanel
 from .qt_viewer import QtImageViewer
@@ -69,6 +70,10 @@ class QtMainWindow(QMainWindow):
         self.training = QtTrainingPanel(session)
         self.training_dock = self._dock("Train", self.training, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(this_image, self.training_dock)
+        self.markers = QtMarkersPanel(session)
+        self.markers_dock = self._dock("Markers", self.markers, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(this_image, self.markers_dock)
+        self.markers.threshold_moved.connect(lambda _value: self.bridge.schedule_overlay())
         this_image.raise_()
         self.training.model_trained.connect(lambda _name: self.controls.fill_models())
         self.tabs = QTabWidget()

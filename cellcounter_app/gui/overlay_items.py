@@ -20,6 +20,8 @@ from ..errors import ParameterError
 EXCLUDED_COLOR = "#8c8c8c"
 ADDED_COLOR = "#00e5ff"
 REMOVED_COLOR = "#ff3b30"
+POSITIVE_COLOR = "#ff2bd6"
+"""Marker-positive cells: magenta outlines and filled markers, apart from the accent colour of the others."""
 MAX_ID_LABELS = 300
 """Ids are drawn only while at most this many cells lie in the visible part of the view."""
 
@@ -179,16 +181,19 @@ class OverlayLayer:
                                            pen=cosmetic_pen(EXCLUDED_COLOR, 1))
         self.added = PassiveScatter(symbol="+", size=13, pxMode=True, brush=pg.mkBrush(ADDED_COLOR),
                                         pen=cosmetic_pen(ADDED_COLOR, 1))
+        self.positive = PassiveScatter(symbol="o", size=8, pxMode=True, brush=pg.mkBrush(POSITIVE_COLOR),
+                                       pen=cosmetic_pen(POSITIVE_COLOR, 1.5))
         self.removed = PassiveScatter(symbol="x", size=11, pxMode=True, brush=pg.mkBrush(REMOVED_COLOR),
                                           pen=cosmetic_pen(REMOVED_COLOR, 1))
         self.ids = IdLabelsItem()
         self.regions = QGraphicsPathItem()
-        for z, item in enumerate((self.outlines, self.excluded, self.centroids, self.regions,
+        for z, item in enumerate((self.outlines, self.excluded, self.centroids, self.positive, self.regions,
                                   self.removed, self.added, self.ids)):
             item.setParentItem(self.group)
             item.setZValue(z)
         self._boundary = np.zeros(0, np.intp)
         self._boundary_excluded = np.zeros(0, bool)
+        self._boundary_positive = np.zeros(0, bool)
         self._shape: tuple[int, int] | None = None
         self._region_count = 0
         self.set_options()
@@ -206,6 +211,7 @@ class OverlayLayer:
         self.outlines.setVisible(outlines)
         self.centroids.setVisible(centroids)
         self.excluded.setVisible(centroids)
+        self.positive.setVisible(centroids)
         self.ids.setVisible(ids)
         self.centroids.setPen(cosmetic_pen(accent, 1.5))
         self.ids.set_color(accent)
@@ -220,25 +226,29 @@ class OverlayLayer:
         removed: Sequence[tuple[float, float]],
         excluded_ids: Sequence[int],
         regions: Sequence[Sequence[tuple[float, float]]],
+        positive_ids: Sequence[int] = (),
     ) -> None:
         """Replace what the layer shows (see `QtImageViewer.set_overlay`)."""
         excluded = np.asarray(list(excluded_ids), np.int64)
+        positive = np.asarray(list(positive_ids), np.int64)
         if labels is None:
             self._shape = None
             self._boundary = np.zeros(0, np.intp)
-            self._boundary_excluded = np.zeros(0, bool)
+            self._boundary_excluded = self._boundary_positive = np.zeros(0, bool)
         else:
             self._shape = (int(labels.shape[0]), int(labels.shape[1]))
             self._boundary = np.flatnonzero(boundary_mask(labels))
-            self._boundary_excluded = np.isin(labels.ravel()[self._boundary], excluded)
+            boundary_ids = labels.ravel()[self._boundary]
+            self._boundary_excluded = np.isin(boundary_ids, excluded)
+            self._boundary_positive = np.isin(boundary_ids, positive) & ~self._boundary_excluded
         self._paint_outlines()
-        self._set_cells(cells, excluded)
+        self._set_cells(cells, excluded, positive)
         self.added.setData(*_xy(added))
         self.removed.setData(*_xy(removed))
         self._region_count = sum(1 for r in regions if len(r) >= 3)
         self.regions.setPath(polygon_path(regions))
 
-    def _set_cells(self, cells: Mapping[str, np.ndarray] | None, excluded: np.ndarray) -> None:
+    def _set_cells(self, cells: Mapping[str, np.ndarray] | None, excluded: np.ndarray, positive: np.ndarray) -> None:
         if cells is None or len(cells.get("x", ())) == 0:
             x = y = np.zeros(0)
             ids = np.zeros(0, np.int64)
@@ -246,7 +256,9 @@ class OverlayLayer:
             x, y = np.asarray(cells["x"], float), np.asarray(cells["y"], float)
             ids = np.asarray(cells.get("cell_id", np.arange(1, x.size + 1)), np.int64)
         out = np.isin(ids, excluded)
-        self.centroids.setData(x[~out], y[~out])
+        plus = np.isin(ids, positive) & ~out
+        self.centroids.setData(x[~out & ~plus], y[~out & ~plus])
+        self.positive.setData(x[plus], y[plus])
         self.excluded.setData(x[out], y[out])
         self.ids.set_points(x, y, [str(i) for i in ids])
 
@@ -260,6 +272,8 @@ class OverlayLayer:
         rgba[self._boundary] = (accent.red(), accent.green(), accent.blue(), 255)
         grey = QColor(EXCLUDED_COLOR)
         rgba[self._boundary[self._boundary_excluded]] = (grey.red(), grey.green(), grey.blue(), 255)
+        plus = QColor(POSITIVE_COLOR)
+        rgba[self._boundary[self._boundary_positive]] = (plus.red(), plus.green(), plus.blue(), 255)
         self.outlines.setImage(rgba.reshape(height, width, 4), autoLevels=False, levels=(0, 255))
         self.outlines.setRect(QRectF(-0.5, -0.5, width, height))
 
@@ -278,6 +292,7 @@ class OverlayLayer:
             "outline_pixels": outline_pixels,
             "n_markers": count(self.centroids),
             "n_excluded": count(self.excluded),
+            "n_positive": count(self.positive),
             "n_added": count(self.added),
             "n_removed": count(self.removed),
             "n_regions": self._region_count if shown else 0,

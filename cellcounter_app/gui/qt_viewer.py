@@ -215,6 +215,7 @@ class QtImageViewer(QWidget):
         removed: Sequence[tuple[float, float]] = (),
         excluded_ids: Sequence[int] = (),
         regions: Sequence[Sequence[tuple[float, float]]] = (),
+        positive_ids: Sequence[int] = (),
     ) -> None:
         """Draw the result of a count over the image.
 
@@ -232,12 +233,14 @@ class QtImageViewer(QWidget):
             Objects removed by the user: their outlines and markers are grey.
         regions : sequence of polygons
             Counting regions, each a sequence of ``(x, y)`` vertices (dashed).
+        positive_ids : sequence of int
+            Objects positive for the marker shown: magenta outlines and filled markers.
         """
         if labels is not None:
             labels = np.asarray(labels)
             if self._shape is not None and labels.shape != self._shape:
                 raise ParameterError(f"labels must have the image shape {self._shape}, got {labels.shape}")
-        self._overlay.set_data(labels, cells, added, removed, excluded_ids, regions)
+        self._overlay.set_data(labels, cells, added, removed, excluded_ids, regions, positive_ids)
 
     def set_overlay_options(self, *, outlines: bool = True, centroids: bool = True, ids: bool = False,
                             opacity: float = 0.8, color: str = "#ffd700") -> None:

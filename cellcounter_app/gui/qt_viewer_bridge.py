@@ -106,8 +106,9 @@ class ViewerBridge(QObject):
         entry = project.image(image_id)
         result = self.session.result(image_id)
         labels = result.labels if result is not None else None
+        positive = self._positive_ids(result)
         drawn = (image_id, id(labels), id(result.cells) if result is not None else 0, entry.corrections,
-                 entry.regions, project.defaults.correction_radius)
+                 entry.regions, project.defaults.correction_radius, positive.tobytes())
         if drawn == self._drawn:
             return  # e.g. the image only became stale: what is drawn has not changed
         self._drawn, self._drawn_result = drawn, result  # holding the result keeps its ids from being reused
@@ -123,10 +124,18 @@ class ViewerBridge(QObject):
         excluded = ids[~np.isin(ids, correction.kept_ids)]
         self.viewer.set_overlay(labels, cells, added=[tuple(p) for p in correction.added],
                                 removed=list(entry.corrections.removed), excluded_ids=excluded.tolist(),
-                                regions=regions)
+                                regions=regions, positive_ids=positive.tolist())
         pixel_size = entry.summary.get("pixel_size_um")
         self.cells.set_cells(_kept_cells(cells, correction.kept_ids), pixel_size if pixel_size else None)
         self.overlay_updated.emit(time.perf_counter() - start)
+
+    def _positive_ids(self, result: Any) -> np.ndarray:
+        """Ids of the cells positive for the marker the session shows (none without one)."""
+        column = f"{self.session.shown_marker}_positive"
+        if result is None or not self.session.shown_marker or column not in result.cells:
+            return np.zeros(0, np.int64)
+        flags = np.asarray(result.cells[column], bool)
+        return np.asarray(result.cells["cell_id"], np.int64)[flags]
 
     def _on_click(self, x: float, y: float, modifiers: Any) -> None:
         project, image_id = self.session.project, self.session.current

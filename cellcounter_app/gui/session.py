@@ -19,7 +19,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..errors import CellCounterError
 from ..inference.registry import user_models_dir
-from ..io import LoadedImage, find_images, read_image
+from ..io import LoadedImage, ReadOptions, find_images, read_image
+from ..markers.channels import detection_image
+from ..markers.score import marker_planes, score_image
 from ..measure import measure_cells
 from ..pipeline import default_model_name
 from ..postprocess.size import SizeSetting
@@ -27,6 +29,7 @@ from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_proje
 from ..project.store import SavePlan, cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
+from ..markers.setup import marker_specs
 from .jobs import (
     PROJECT_MODELS_DIR, CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview,
     run_count,
@@ -76,6 +79,8 @@ class Session(QObject):
         self.cache = ImageCache()
         self.project: Project | None = None
         self.current = ""
+        self.shown_marker = ""
+        """The marker whose positive cells the overlay colours ("" for none)."""
         self._autosaver: Autosaver | None = None
         self._unsubscribe = lambda: None
         self._batch: QtWorker | None = None
@@ -170,6 +175,12 @@ class Session(QObject):
             self._load(image_id)
         self.current_changed.emit(image_id)
 
+    def read_options(self) -> ReadOptions:
+        """How images are read: every channel when markers are scored (as the pipeline reads them)."""
+        assert self.project is not None
+        read = self.project.defaults.read
+        return ReadOptions(channel=None, z=read.z) if self.project.defaults.markers.get("markers") else read
+
     def image(self, image_id: str) -> LoadedImage | None:
         item = self.cache.peek(image_id)
         return None if item is None else item.image
@@ -185,7 +196,7 @@ class Session(QObject):
         item = self.cache.get(image_id)
         if item.image is None and not entry.missing:
             try:
-                item.image = read_image(entry.path, self.project.defaults.read)
+                item.image = read_image(entry.path, self.read_options())
             except CellCounterError as exc:  # the batch reports it in the error panel, once
                 log.info("cannot show %s", exc)
                 self.message.emit(str(exc))
@@ -194,10 +205,14 @@ class Session(QObject):
             detections = self.project.detections(image_id)
             if detections is not None:
                 calibration = self.project.defaults.pixel_size_um or item.image.pixel_size_um
-                cells = measure_cells(detections.labels, item.image.data, calibration)
+                detect_channel, markers = marker_specs(self.project.defaults.markers)
+                detected = detection_image(item.image, detect_channel) if markers else item.image
+                cells = measure_cells(detections.labels, detected.data, calibration)
                 item.result = ImageResult(entry.path, entry.name, summary=dict(entry.summary), cells=cells,
                                           model=entry.model, params=dict(entry.params_used),
                                           timestamp=entry.timestamp, labels=detections.labels)
+                if markers:
+                    score_image(item.result, detections.labels, marker_planes(item.image, markers, None), markers)
 
     # -- counting -------------------------------------------------------------
     @property
@@ -275,10 +290,15 @@ class Session(QObject):
             self._start_batch()
 
     def signature(self) -> tuple:
-        """What a probability map depends on: model, cell size, reading options and calibration."""
+        """What a probability map depends on: model, cell size, reading, calibration, detection channel, markers.
+
+        A marker's rule is not part of it: a new rule re-scores the stored values.
+        """
         assert self.project is not None
         defaults = self.project.defaults
-        return (defaults.model, tuple(sorted(defaults.size.items())), defaults.read, defaults.pixel_size_um)
+        channels = [(m.get("name"), m.get("channel")) for m in defaults.markers.get("markers", ())]
+        return (defaults.model, tuple(sorted(defaults.size.items())), defaults.read, defaults.pixel_size_um,
+                defaults.markers.get("detect_channel"), repr(channels))
 
     def _record(self, image_id: str, result: ImageResult, signature: tuple | None = None) -> None:
         assert self.project is not None
@@ -289,6 +309,10 @@ class Session(QObject):
             if self.image(image_id) is None:
                 self._load(image_id)
             self.result_changed.emit(image_id)
+
+    def show_rescored(self, image_id: str, result: ImageResult) -> None:
+        """Record a result whose marker positivity was re-scored in place (threshold dragged)."""
+        self._record(image_id, result)
 
     # -- live preview ---------------------------------------------------------
     def refresh_current(self) -> None:
@@ -302,9 +326,10 @@ class Session(QObject):
             if entry.state != NEW and not entry.missing:
                 self.count([self.current])
             return
-        request = PreviewRequest(self.current, item.result, item.image.data,
+        detect_channel, markers = marker_specs(self.project.defaults.markers)
+        request = PreviewRequest(self.current, item.result, item.image,
                                  self.project.defaults.model, dict(self.project.user_params(self.current)),
-                                 self.settings.use_gpu, self.settings.threads or None)
+                                 self.settings.use_gpu, self.settings.threads or None, detect_channel, markers)
         if self._preview is not None:
             self._preview_next = request
             return

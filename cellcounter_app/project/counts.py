@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 CACHED_DETECTIONS = 8
 
 
+def _is_number(value: Any) -> bool:
+    """Numbers other than the standard summary keys (marker counts) are kept; text (a marker's flag) is not."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 text with seconds (``2024-05-01T09:30:00+00:00``)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
@@ -58,8 +63,8 @@ class CountsMixin:
         ok = result.status == STATUS_OK
         entry.state = COUNTED if ok else ERROR
         entry.error = "" if ok else result.error
-        entry.summary = {key: clean_number(float(result.summary[key])) for key in SUMMARY_KEYS
-                         if key in result.summary} if ok else {}
+        entry.summary = {key: clean_number(float(value)) for key, value in result.summary.items()
+                         if key in SUMMARY_KEYS or _is_number(value)} if ok else {}
         entry.model = result.model
         entry.params_used = {name: clean_number(value) for name, value in result.params.items()}
         entry.timestamp = result.timestamp or now_iso()

@@ -57,7 +57,10 @@ class Defaults:
     pixels); the others come from the model.  ``size`` is the expected cell
     diameter setting, a free mapping (``{"value": 14, "unit": "um"}``).
     ``correction_radius`` (px) decides when a correction point and a detection
-    are the same cell (see :mod:`.corrections`).
+    are the same cell (see :mod:`.corrections`).  ``markers`` is the marker
+    setup, a free mapping (``{"detect_channel": 0, "markers": [{"name": "Cy3",
+    "channel": 1, "rule": "auto", "measure": "mean"}]}``; see the GUI's
+    markers panel and `cellcounter_app.markers`).
     """
 
     model: str = ""
@@ -66,6 +69,7 @@ class Defaults:
     pixel_size_um: float | None = None
     size: dict[str, Any] = field(default_factory=dict)
     correction_radius: float = DEFAULT_CORRECTION_RADIUS
+    markers: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str):
@@ -73,6 +77,9 @@ class Defaults:
         if not isinstance(self.size, Mapping):
             raise ParameterError(f"size must be a mapping such as {{'value': 14, 'unit': 'um'}}, got {self.size!r}")
         self.size = dict(self.size)
+        if not isinstance(self.markers, Mapping):
+            raise ParameterError(f"markers must be a mapping such as {{'markers': [...]}}, got {self.markers!r}")
+        self.markers = dict(self.markers)
         self.params = check_params(self.params)
         if self.pixel_size_um is not None and not (
             isinstance(self.pixel_size_um, (int, float)) and 0 < self.pixel_size_um < math.inf

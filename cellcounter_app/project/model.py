@@ -45,7 +45,7 @@ from .paths import new_image_id
 log = logging.getLogger(__name__)
 
 Callback = Callable[[str, Any], None]
-DEFAULT_FIELDS = ("model", "read", "pixel_size_um", "size", "correction_radius")
+DEFAULT_FIELDS = ("model", "read", "pixel_size_um", "size", "correction_radius", "markers")
 
 
 @dataclass(eq=True)
@@ -215,10 +215,11 @@ class Project(CountsMixin, EditsMixin):
         self.changed("params_changed", image_id)
 
     def set_defaults(self, **changes: Any) -> None:
-        """Change ``model``, ``read``, ``pixel_size_um``, ``size`` or ``correction_radius``.
+        """Change ``model``, ``read``, ``pixel_size_um``, ``size``, ``correction_radius`` or ``markers``.
 
         A new model makes images counted with another model stale; new reading
-        options, pixel size or size setting make every counted image stale.
+        options, pixel size, size setting or marker setup make every counted
+        image stale.
         """
         unknown = set(changes) - set(DEFAULT_FIELDS)
         if unknown:
@@ -234,7 +235,7 @@ class Project(CountsMixin, EditsMixin):
         self.defaults = updated
         for entry in self.images:
             other_model = entry.model is not None and entry.model.name != updated.model
-            if changed & {"read", "pixel_size_um", "size"} or ("model" in changed and other_model):
+            if changed & {"read", "pixel_size_um", "size", "markers"} or ("model" in changed and other_model):
                 self._make_stale(entry)
         if "correction_radius" in changed:
             for entry in self.images:

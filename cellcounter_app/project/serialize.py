@@ -67,6 +67,7 @@ def project_to_data(project: Project) -> dict[str, Any]:
             "pixel_size_um": defaults.pixel_size_um,
             "size": defaults.size,
             "correction_radius": defaults.correction_radius,
+            "markers": defaults.markers,
         },
         "groups": project.groups,
         "images": [_entry_to_data(entry, project.folder) for entry in project.images],
@@ -143,6 +144,7 @@ def _defaults(data: Mapping[str, Any]) -> Defaults:
         pixel_size_um=None if pixel_size is None else float(pixel_size),
         size=_get(data, "size", dict, {}),
         correction_radius=float(data.get("correction_radius", Defaults.correction_radius)),
+        markers=_get(data, "markers", dict, {}),
     )
 
 

@@ -187,6 +187,18 @@ def test_tsv_has_a_header_and_the_shown_text(project):
     project.add_point(entry.id, (50.0, 5.0))
     lines = model.rows_as_tsv([0]).splitlines()
     assert lines[0].split("\t") == ["image", "group", "count", "corrected", "density (/mm²)",
-                                    "mean area (px²)", "model", "status"]
-    assert lines[1].split("\t") == ["a10.tif", "exp", "3", "4*", "", "50.0", "nuclei 1.0.0", "counted"]
+                                    "mean area (px²)", "positive", "model", "status"]
+    assert lines[1].split("\t") == ["a10.tif", "exp", "3", "4*", "", "50.0", "", "nuclei 1.0.0", "counted"]
     assert len(model.rows_as_tsv().splitlines()) == 4
+
+
+def test_marker_counts_show_as_positive_counts_and_percentages(project):
+    model = ImagesTableModel(project)
+    entry = project.images[0]
+    counted = result(entry.path, 4)
+    counted.summary.update({"Cy3_positive": 1.0, "Cy3_percent_positive": 25.0,
+                            "GFP_positive": 2.0, "GFP_percent_positive": 50.0})
+    project.record_result(entry.id, counted)
+    column = COLUMNS.index("positive")
+    assert model.text(0, column) == "Cy3+ 1 (25.0%) · GFP+ 2 (50.0%)"
+    assert model.sort_key(0, column) == 25.0

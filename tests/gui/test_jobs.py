@@ -73,13 +73,13 @@ def test_preview_reproduces_a_full_count_with_the_new_parameters(project):
     first = next(e.result for e in run_count(count_request(project, [image_id]), models, lambda: False)
                  if isinstance(e, ImageDone))
     project.set_params({"min_size": 5000})
-    intensity = read_image(project.images[1].path).data
-    fast = preview(PreviewRequest(image_id, first, intensity, "classical", project.user_params(image_id)), models)
+    image = read_image(project.images[1].path)
+    fast = preview(PreviewRequest(image_id, first, image, "classical", project.user_params(image_id)), models)
     full = next(e.result for e in run_count(count_request(project, [image_id]), models, lambda: False)
                 if isinstance(e, ImageDone))
     assert fast.summary["count"] == full.summary["count"] == 0
     project.set_params({"min_size": 20})
-    fast = preview(PreviewRequest(image_id, first, intensity, "classical", project.user_params(image_id)), models)
+    fast = preview(PreviewRequest(image_id, first, image, "classical", project.user_params(image_id)), models)
     assert fast.summary["count"] == 5
     assert fast.params["min_size"] == 20
     np.testing.assert_array_equal(fast.probability, first.probability)

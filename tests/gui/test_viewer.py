@@ -355,3 +355,20 @@ def test_clicks_on_overlay_markers_reach_the_viewer(viewer, qtbot):
     for x, y in ((9, 9), (30, 30)):
         with qtbot.waitSignal(viewer.point_clicked):
             qtbot.mouseClick(viewer.graphics_view.viewport(), LEFT, pos=viewport_point(viewer, x, y), delay=500)
+
+
+def test_marker_positive_cells_are_drawn_in_their_own_colour(viewer):
+    labels = np.zeros((40, 50), np.int32)
+    labels[5:15, 5:15] = 1
+    labels[20:30, 25:35] = 2
+    cells = {"cell_id": np.array([1, 2]), "x": np.array([9.5, 29.5]), "y": np.array([9.5, 24.5])}
+    viewer.set_image(np.zeros(labels.shape, np.uint8))
+    viewer.set_overlay(labels, cells)
+    plain = viewer.overlay_pixmap_stats()
+    viewer.set_overlay(labels, cells, positive_ids=[2])
+    stats = viewer.overlay_pixmap_stats()
+    assert (plain["n_markers"], plain["n_positive"]) == (2, 0)
+    assert (stats["n_markers"], stats["n_positive"]) == (1, 1)
+    rgba = viewer._overlay.outlines.image
+    magenta = np.all(rgba[..., :3] == (0xFF, 0x2B, 0xD6), axis=-1)
+    assert magenta[20, 25] and not magenta[5, 5] and stats["outline_pixels"] == plain["outline_pixels"]
