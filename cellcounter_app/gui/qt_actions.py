@@ -105,8 +105,12 @@ class Actions:
         self.recount = self._action("Recount this image", self._recount_current, "Ctrl+Shift+R")
         self.cancel = self._action("Cancel ■", s.cancel, "Esc", "Stop counting after the current image")
         self.cancel.setEnabled(False)
+        self.show_markers = self._action("Marker-positive cells…", self.show_markers_panel, tip=(
+            "Find cells in one channel and call them positive or negative for markers in the others"))
         analysis = menu.addMenu("&Analysis")
         analysis.addActions([self.count_all, self.recount, self.cancel])
+        analysis.addSeparator()
+        analysis.addAction(self.show_markers)
         models = menu.addMenu("&Models")
         models.addAction(self._action("Refresh model list", w.controls.fill_models))
         models.addAction(self._action("Train a model on this project…", self.show_training,
@@ -274,6 +278,11 @@ class Actions:
             self.session.settings = dialog.settings()
             self.session.models.clear()
             save_settings(self.session.settings)
+
+    def show_markers_panel(self) -> None:
+        self.window.markers_dock.show()
+        self.window.markers_dock.raise_()
+        self.window.markers.refresh()
 
     def show_training(self) -> None:
         self.window.training_dock.show()

@@ -295,5 +295,5 @@ def _channel_names(image: Any) -> list[str]:
     if image is None or image.data.ndim != 3:
         return []
     count = image.data.shape[2]
-    names = list(image.channel_names) if len(image.channel_names or ()) == count else []
-    return [f"{i}: {names[i]}" if names else f"channel {i}" for i in range(count)]
+    names = list(image.channel_names) if len(image.channel_names or ()) == count else [""] * count
+    return [f"channel {i}: {names[i]}" if names[i] else f"channel {i}" for i in range(count)]
