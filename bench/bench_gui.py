@@ -144,8 +144,10 @@ def main() -> int:
             gaps_during_batch, gaps[:] = list(gaps), []
             last[0] = clock.elapsed()
             timer.start()
+            started: list[bool] = []
+            panel.started.connect(lambda: started.append(True))
             panel.start(minutes=args.training / 60, epochs=100_000)
-            wait(app, lambda: panel.worker is None, timeout_s=args.training + 600)
+            wait(app, lambda: bool(started) and panel.worker is None, timeout_s=args.training + 900)
             timer.stop()
             training_gaps, gaps[:] = list(gaps), gaps_during_batch
             print(f"training: {panel.status.text()}")

@@ -69,14 +69,18 @@ class QtTrainingPanel(QWidget):
     -------
     model_trained(str)
         A run wrote a new model (its name) into the project's models folder.
+    started()
+        The training process was started (after the project was saved).
     """
 
     model_trained = Signal(str)
+    started = Signal()
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.worker: QtWorker | None = None
+        self._starting = False
         self.result: Any = None
         self._started = 0.0
         self._steps: list[tuple[int, float]] = []
@@ -222,13 +226,13 @@ class QtTrainingPanel(QWidget):
         """Start training (options override the panel's, e.g. ``epochs=2`` in tests).
 
         Too little ground truth is refused here, with what to add, before any
-        process starts.
+        process starts (False).  Otherwise the project is saved in the
+        background and the training process starts after it (`started`).
         """
-        from ..training.process_runner import relay
         from ..training.project_data import NotEnoughAnnotations, check_enough
 
         project = self.session.project
-        if project is None or self.worker is not None:
+        if project is None or self.worker is not None or self._starting:
             return False
         settings = {"base": self.base.currentData() or "", "loss": self.loss.currentData() or "",
                     "minutes": float(self.minutes.value()), "epochs": int(self.epochs.value()),
@@ -238,13 +242,25 @@ class QtTrainingPanel(QWidget):
         try:
             if not any(kind == "imported" for _, kind, _ in rows):
                 check_enough([_Counted(corrected_cells)] * min(len(rows), 1))
-            folder = self.session.save().parent
         except NotEnoughAnnotations as exc:
             self.status.setText(str(exc))
             return False
-        except CellCounterError as exc:
-            self.status.setText(f"The project could not be saved before training: {exc}")
-            return False
+        self.start_button.setEnabled(False)
+        self.status.setText("Saving the project…")
+        self._starting = True
+        self.session.save_in_background(lambda path: self._launch(path, settings))
+        return True
+
+    def _launch(self, project_file: Path | None, settings: dict[str, Any]) -> None:
+        """Start the child process on the saved project (the save ran in the background)."""
+        from ..training.process_runner import relay
+
+        self._starting = False
+        if project_file is None:
+            self.status.setText("The project could not be saved before training; see the error panel.")
+            self.start_button.setEnabled(True)
+            return
+        folder = project_file.parent
         self._steps, self._epochs, self.result = [], [], None
         self.loss_curve.setData([], [])
         self.f1_curve.setData([], [])
@@ -253,11 +269,10 @@ class QtTrainingPanel(QWidget):
         self.worker = QtWorker(lambda cancelled: relay(folder, settings, cancelled), "training", self)
         self.worker.yielded.connect(self._on_report)
         self.worker.finished.connect(self._on_finished)
-        self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Preparing the images…")
         self.worker.start()
-        return True
+        self.started.emit()
 
     def cancel(self) -> None:
         if self.worker is not None:

@@ -13,7 +13,7 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -372,7 +372,12 @@ class Session(QObject):
                 and self._autosaver.due()):
             self._save_in_background()
 
-    def _save_in_background(self) -> None:
+    def save_in_background(self, then: Callable[[Path | None], None]) -> None:
+        """Save without blocking the window; ``then(project file)`` is called once written (None: it failed)."""
+        self._finish_save(wait=True)
+        self._save_in_background(then)
+
+    def _save_in_background(self, then: Callable[[Path | None], None] | None = None) -> None:
         """Autosave: the project file's text is made here, the files are written by a worker."""
         project = self.project
         assert project is not None and self._autosaver is not None
@@ -382,8 +387,10 @@ class Session(QObject):
         except CellCounterError as exc:
             log.error("autosave failed: %s", exc)
             self._autosaver.notify_changed()
+            if then is not None:
+                then(None)
             return
-        job: dict[str, Any] = {"plan": plan, "project": project, "revision": project.revision}
+        job: dict[str, Any] = {"plan": plan, "project": project, "revision": project.revision, "then": then}
         self._save_job = job
 
         def write(cancelled: Any) -> Any:
@@ -411,6 +418,8 @@ class Session(QObject):
                 self._autosaver.notify_changed()
         elif project.revision == job["revision"]:
             project.mark_saved(job["path"])
+        if job.get("then") is not None:
+            job["then"](job.get("path"))
 
     def _flush(self) -> None:
         self._finish_save(wait=True)
