@@ -90,12 +90,21 @@ class QtMainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.actions = Actions(self)
 
+        self.apply_overlay_settings()
         for table in (self.browser, self.results):
             table.image_selected.connect(session.set_current)
         session.current_changed.connect(self._on_current)
         session.project_opened.connect(self._on_project)
         if session.project is not None:
             self._on_project(session.project)
+
+    def apply_overlay_settings(self) -> None:
+        """Draw the overlay as the user set it: outlines, centroids, ids, accent colour and opacity."""
+        settings = self.session.settings
+        view = self.actions.overlay_parts
+        self.viewer.set_overlay_options(
+            outlines=view.get("outlines", True), centroids=view.get("centroids", True), ids=view.get("ids", False),
+            opacity=settings.overlay_opacity, color=settings.overlay_color)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

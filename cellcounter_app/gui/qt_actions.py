@@ -96,6 +96,11 @@ class Actions:
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(w.viewer.overlay_action)
+        self.overlay_parts = {"outlines": True, "centroids": True, "ids": False}
+        for part, title in (("outlines", "Cell outlines"), ("centroids", "Cell centres"), ("ids", "Cell ids")):
+            action = QAction(title, w, checkable=True, checked=self.overlay_parts[part])
+            action.toggled.connect(lambda on, p=part: self._show_overlay_part(p, on))
+            view_menu.addAction(action)
         self.next_image = self._action("Next image", lambda: self.step(1), "PgDown")
         self.previous_image = self._action("Previous image", lambda: self.step(-1), "PgUp")
         view_menu.addActions([self.next_image, self.previous_image])
@@ -223,6 +228,10 @@ class Actions:
         if ids and self.session.project is not None:
             self.session.project.remove_images(ids)
 
+    def _show_overlay_part(self, part: str, on: bool) -> None:
+        self.overlay_parts[part] = on
+        self.window.apply_overlay_settings()
+
     def step(self, delta: int) -> None:
         """Show the next (``delta`` 1) or previous (-1) image in the browser's order."""
         table = self.window.browser
@@ -278,6 +287,7 @@ class Actions:
             self.session.settings = dialog.settings()
             self.session.models.clear()
             save_settings(self.session.settings)
+            self.window.apply_overlay_settings()
 
     def show_markers_panel(self) -> None:
         self.window.markers_dock.show()

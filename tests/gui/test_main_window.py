@@ -171,3 +171,18 @@ def test_cancel_stops_a_running_batch_and_keeps_what_was_counted(qtbot, window, 
     states = [e.state for e in window.session.project.images]
     assert 0 < states.count("counted") < 30 and set(states) <= {"counted", "new"}
     assert all(e.count == 6 for e in window.session.project.images if e.state == "counted")
+
+
+def test_overlay_parts_and_colour_follow_the_view_menu_and_settings(qtbot, tmp_path):
+    make_images(tmp_path / "images", counts=(5,))
+    window = open_window(qtbot, tmp_path / "project", default_model="classical", overlay_opacity=0.5)
+    drop(window, [tmp_path / "images"])
+    wait_counted(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.viewer.overlay_pixmap_stats()["n_markers"] == 5)
+    assert window.viewer.overlay_pixmap_stats()["n_ids"] == 0
+    assert window.viewer._overlay.group.opacity() == pytest.approx(0.5)
+    window.actions._show_overlay_part("ids", True)
+    window.actions._show_overlay_part("centroids", False)
+    stats = window.viewer.overlay_pixmap_stats()
+    assert stats["n_ids"] == 5 and stats["n_markers"] == 0 and stats["outline_pixels"] > 0
+    close_window(window)
