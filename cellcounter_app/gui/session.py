@@ -416,8 +416,10 @@ class Session(QObject):
             self._retry_at = time.monotonic() + AUTOSAVE_RETRY_S
             if project is self.project and self._autosaver is not None:
                 self._autosaver.notify_changed()
-        elif project.revision == job["revision"]:
-            project.mark_saved(job["path"])
+        else:
+            project.labels_written([image_id for image_id, _, _ in job["plan"].labels])
+            if project.revision == job["revision"]:
+                project.mark_saved(job["path"])
         if job.get("then") is not None:
             job["then"](job.get("path"))
 

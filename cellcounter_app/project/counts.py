@@ -44,12 +44,15 @@ class CountsMixin:
 
     def _init_counts(self) -> None:
         self._pending_labels: dict[str, np.ndarray] = {}
+        self._writing: dict[str, np.ndarray] = {}
+        """Label images handed to a save that may still be writing them (see `labels_written`)."""
         self._detections: OrderedDict[str, Detections] = OrderedDict()
 
     def forget_counts(self, image_ids: set[str]) -> None:
         """Drop what is held in memory for images that left the project."""
         for image_id in image_ids:
             self._pending_labels.pop(image_id, None)
+            self._writing.pop(image_id, None)
             self._detections.pop(image_id, None)
 
     def record_result(self, image_id: str, result: ImageResult, labels: np.ndarray | None = None,
@@ -71,6 +74,7 @@ class CountsMixin:
         entry.labels_file = ""
         self._detections.pop(image_id, None)
         self._pending_labels.pop(image_id, None)
+        self._writing.pop(image_id, None)
         labels = result.labels if labels is None else labels
         if ok and labels is not None:
             self._pending_labels[image_id] = np.asarray(labels)
@@ -92,12 +96,24 @@ class CountsMixin:
     def restore_pending_labels(self, image_id: str, labels: np.ndarray) -> None:
         """A label image whose write failed is pending again (written at the next save)."""
         self.image(image_id).labels_file = ""
+        self._writing.pop(image_id, None)
         self._pending_labels[image_id] = labels
 
     def labels_saved(self, image_id: str, labels_file: str) -> None:
-        """Called by the store once the label image of ``image_id`` is written."""
+        """Called by the store when it names the label image of ``image_id`` in a save.
+
+        The array is kept at hand until `labels_written` (the file may be
+        written by another thread meanwhile).
+        """
         self.image(image_id).labels_file = labels_file
-        self._pending_labels.pop(image_id, None)
+        labels = self._pending_labels.pop(image_id, None)
+        if labels is not None:
+            self._writing[image_id] = labels
+
+    def labels_written(self, image_ids: list[str]) -> None:
+        """The label files of these images are on disk: read them from there from now on."""
+        for image_id in image_ids:
+            self._writing.pop(image_id, None)
 
     def detections(self, image_id: str) -> Detections | None:
         """The detections of a counted image (from memory or its label file), else None."""
@@ -105,6 +121,10 @@ class CountsMixin:
         if entry.state not in (COUNTED, STALE):
             return None
         if image_id in self._detections:
+            return self._detections[image_id]
+        in_memory = self._pending_labels.get(image_id, self._writing.get(image_id))
+        if in_memory is not None:
+            self.attach_labels(image_id, in_memory)
             return self._detections[image_id]
         if not entry.labels_file:
             return None

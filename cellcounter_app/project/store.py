@@ -134,6 +134,7 @@ def save_project(project: Project, path: str | os.PathLike[str] | None = None) -
     except BaseException:
         cancel_plan(project, plan)
         raise
+    project.labels_written([image_id for image_id, _, _ in plan.labels])
     project.mark_saved(plan.target)
     return plan.target
 

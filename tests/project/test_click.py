@@ -50,3 +50,16 @@ def test_clicks_undo_and_redo_in_order(counted):
     project.redo()
     project.redo()
     assert project.image(image_id).corrected_count == 2 and project.image(image_id).corrected.n_added == 1
+
+
+def test_detections_stay_available_while_a_save_writes_their_label_file(counted, tmp_path):
+    from cellcounter_app.project.store import plan_save, write_plan
+
+    project, image_id = counted
+    plan = plan_save(project)
+    project._detections.clear()  # only the array handed to the save is left
+    assert project.detections(image_id) is not None  # its file is not written yet
+    write_plan(plan)
+    project.labels_written([i for i, _, _ in plan.labels])
+    project._detections.clear()
+    assert project.detections(image_id) is not None  # now read from the file
