@@ -217,13 +217,14 @@ class Session(QObject):
     # -- counting -------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._batch is not None and self._batch.is_running()
+        """Whether images are being counted or wait to be (until the batch's end was handled)."""
+        return self._batch is not None or bool(self._queued)
 
     def count(self, image_ids: Iterable[str]) -> None:
         """Count these images in the background (after the batch running now)."""
         ids = [i for i in dict.fromkeys(image_ids) if i not in self._queued]
         self._queued.extend(ids)
-        if not self.busy:
+        if self._batch is None:
             self._start_batch()
 
     def count_pending(self) -> None:
