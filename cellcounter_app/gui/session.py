@@ -26,7 +26,7 @@ from ..measure import measure_cells
 from ..pipeline import default_model_name
 from ..postprocess.size import SizeSetting
 from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_project, save_project
-from ..project.store import SavePlan, cancel_plan, plan_save, write_plan
+from ..project.store import cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
 from ..markers.setup import marker_specs
