@@ -280,7 +280,7 @@ class QtTrainingPanel(QWidget):
             self.status.setText("Stopping after this step; the best model so far will be kept…")
 
     def _on_report(self, report: Any) -> None:
-        kind = type(report).__name__
+        kind = getattr(report, "report_type", type(report).__name__)
         if kind == "TrainingStarted":
             self.status.setText(f"Training {report.model_name} from {report.base or 'scratch'} on "
                                 f"{len(report.train_images)} image(s) ({report.train_cells} cells), validating on "

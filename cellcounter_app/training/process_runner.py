@@ -13,6 +13,7 @@ generator with cooperative cancel like every other job.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -41,6 +42,27 @@ class _Done:
     """Sent last by the child."""
 
 
+class Report:
+    """A report of the child, as plain data: ``report_type`` is the class name in the child
+    (``StepReport``, ``EpochReport``, ``TrainingStarted``, ``ProjectTrainResult``...), its
+    fields are attributes.  Sending the child's own objects would make the parent import
+    their modules, and with them torch, to unpickle them.
+    """
+
+    def __init__(self, report_type: str, fields: dict[str, Any]) -> None:
+        self.report_type = report_type
+        self.__dict__.update(fields)
+
+    def __repr__(self) -> str:
+        return f"Report({self.report_type}, {self.__dict__})"
+
+
+def _plain(report: Any) -> Report:
+    fields = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)} \
+        if dataclasses.is_dataclass(report) else dict(vars(report))
+    return Report(type(report).__name__, fields)
+
+
 CHILD_NICENESS = 5
 """The child runs at a lower priority so that the window keeps the CPU it needs to stay responsive."""
 
@@ -59,7 +81,7 @@ def _child(project: Path, options: dict[str, Any], reports: Any, stop: Any) -> N
         request = ProjectTrainRequest.from_project(load_project(project), **options)
         check_enough(request.images)
         for report in train_project(request, cancel=stop.is_set):
-            reports.put(report)
+            reports.put(_plain(report))
     except CellCounterError as exc:
         reports.put(ProcessFailed(str(exc)))
     except BaseException as exc:  # reported to the parent, which logs it with the traceback
@@ -69,7 +91,7 @@ def _child(project: Path, options: dict[str, Any], reports: Any, stop: Any) -> N
 
 
 def relay(project: Path, options: dict[str, Any], cancelled: Callable[[], bool]) -> Iterator[Any]:
-    """Train on the saved project in ``project`` in a child process; yield its reports.
+    """Train on the saved project in ``project`` in a child process; yield its reports (`Report`).
 
     The child opens the project from disk and reads the training images
     itself (see `project_train.train_project`), so the window only has to
