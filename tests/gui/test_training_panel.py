@@ -37,7 +37,7 @@ def test_train_cancel_train_again_and_use_the_new_model(qtbot, window):
     reports = []
     with qtbot.waitSignal(panel.started, timeout=30_000):
         assert panel.start(**{**FAST, "epochs": 500})
-    panel.worker.yielded.connect(lambda report: reports.append(type(report).__name__))
+    panel.worker.yielded.connect(lambda report: reports.append(report.report_type))
     qtbot.waitUntil(lambda: "StepReport" in reports, timeout=60_000)
     with qtbot.waitSignal(panel.worker.finished, timeout=120_000):
         panel.cancel()
