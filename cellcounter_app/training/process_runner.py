@@ -7,7 +7,8 @@ took 5.7 s, freezing the window.  In a child process the window never
 waits: this module, imported by the parent, does not import torch; the
 child opens the saved project, reads its training images, imports torch,
 trains with `project_train.train_project` and sends each report back
-through a queue.  The parent drains :func:`relay`, a
+through a queue as a plain `Report` (unpickling the child's own classes
+would import their modules, torch included, in the window's process).  The parent drains :func:`relay`, a
 generator with cooperative cancel like every other job.
 """
 
