@@ -123,7 +123,9 @@ class Session(QObject):
         """Save the project now (into ``folder`` for Save As), after any autosave in progress."""
         assert self.project is not None
         self._finish_save(wait=True)
-        return save_project(self.project, folder)
+        path = save_project(self.project, folder)
+        self.models.set_extra_dirs((self.project.folder / PROJECT_MODELS_DIR,))
+        return path
 
     def close_project(self) -> None:
         """Stop all work, save what changed and let the project go."""

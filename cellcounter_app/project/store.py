@@ -73,6 +73,7 @@ def plan_save(project: Project, path: str | os.PathLike[str] | None = None) -> S
                                f"{exc.strerror or exc}") from exc
     if folder != project.folder:
         _copy_labels(project, folder)
+        _copy_folders(project.folder, folder)
         project.folder = folder
     labels = []
     for image_id, array in project.pending_labels().items():
@@ -243,6 +244,20 @@ def _delete_unused_labels(folder: Path, target: Path) -> None:
                 path.unlink()
             except OSError as exc:
                 log.warning("could not delete the unused label image %s: %s", path, exc)
+
+
+CARRIED_FOLDERS = ("annotations", "models")
+"""Folders of a project that "save as" carries along: imported ground truth and trained models."""
+
+
+def _copy_folders(source: Path, target: Path) -> None:
+    """Copy the project's annotations and trained models into its new folder (save as)."""
+    for name in CARRIED_FOLDERS:
+        if (source / name).is_dir():
+            try:
+                shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+            except OSError as exc:
+                raise CellCounterError(f"cannot copy {source / name} to {target / name}: {exc}") from exc
 
 
 def _copy_labels(project: Project, folder: Path) -> None:

@@ -224,3 +224,13 @@ def test_save_as_moves_the_project_with_its_labels(full_project, tmp_path):
     assert loaded.folder == tmp_path / "copy" and loaded == full_project
     assert loaded.images[0].path == full_project.images[0].path
     assert loaded.detections(loaded.images[0].id) is not None
+
+
+def test_save_as_carries_imported_annotations_and_trained_models(full_project, tmp_path):
+    save_project(full_project)
+    for name, content in (("annotations/abc.points.csv", "x,y\n1,2\n"), ("models/mine-v1.onnx", "model")):
+        (full_project.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (full_project.folder / name).write_text(content)
+    save_project(full_project, tmp_path / "moved")
+    assert (tmp_path / "moved" / "annotations" / "abc.points.csv").read_text() == "x,y\n1,2\n"
+    assert (tmp_path / "moved" / "models" / "mine-v1.onnx").read_text() == "model"
