@@ -329,6 +329,8 @@ class QtTrainingPanel(QWidget):
         if result.f1 is not None and result.base_f1 is not None:
             scores = (f" Detection F1 on the validation images: {result.f1:.3f} (new) vs {result.base_f1:.3f} "
                       f"({result.reference}).")
+            if result.f1 <= result.base_f1:
+                scores += f" Not better than {result.reference}: keep counting with it, or add more annotations."
         return (f"{result.model_name} written after {result.steps} steps, {result.minutes:.1f} min on "
                 f"{result.device or 'CPU'} ({result.stop}).{scores}")
 

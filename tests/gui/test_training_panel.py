@@ -67,3 +67,15 @@ def test_too_few_annotations_are_refused_before_anything_starts(qtbot, window):
     assert panel.images.rowCount() == 0
     assert not panel.start(**FAST) and panel.worker is None
     assert panel.status.text().startswith("Training needs at least 10 annotated cells")
+
+
+def test_the_result_says_when_the_new_model_is_not_better_than_its_base():
+    from types import SimpleNamespace
+
+    from cellcounter_app.gui.qt_training_panel import QtTrainingPanel
+
+    result = SimpleNamespace(ok=True, message="", model_name="nuclei-v2", steps=40, minutes=3.5, device="cpu",
+                             stop="time budget", f1=0.924, base_f1=0.929, reference="nuclei")
+    text = QtTrainingPanel._result_text(result)
+    assert "0.924 (new) vs 0.929 (nuclei)" in text and "Not better than nuclei" in text
+    assert "Not better" not in QtTrainingPanel._result_text(SimpleNamespace(**{**vars(result), "f1": 0.95}))
