@@ -19,6 +19,8 @@ from ..errors import CellCounterError
 from ..export import check_writable
 
 TRAIN_EXTRA = "training needs torch: pip install torch==2.13.0 '.[train]'"
+FROZEN_TRAIN = ("training needs torch, which this installed build of CellCounter leaves out: "
+                "install the CellCounter training build (see packaging/README.md)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..training.threads import set_threads
     except ImportError as exc:
-        raise CellCounterError(f"{TRAIN_EXTRA} ({exc})") from exc
+        advice = FROZEN_TRAIN if getattr(sys, "frozen", False) else TRAIN_EXTRA
+        raise CellCounterError(f"{advice} ({exc})") from exc
     set_threads(args.threads)
     return run_project(args) if args.project is not None else run_folders(args)
 

@@ -75,3 +75,23 @@ def test_missing_labels_folder(annotated, tmp_path, capsys):
     code = main(["train", "--images", str(annotated / "images"), "--labels", str(tmp_path / "nope"),
                  "--out", str(tmp_path / "x.onnx"), *FAST])
     assert code == 2 and "no such folder" in capsys.readouterr().err
+
+
+def test_a_frozen_build_without_torch_points_to_the_training_build(monkeypatch, capsys, tmp_path):
+    import builtins
+    import sys
+
+    from cellcounter_app.cli import main as cli_main
+
+    real_import = builtins.__import__
+
+    def no_training(name, *args, **kwargs):
+        if name.endswith("training.threads"):
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_training)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert cli_main(["train", "--project", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "training needs torch" in err and "training build" in err
