@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLineEdit, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from .error_log import ErrorLog
 from .images_table_model import COLUMNS
@@ -64,7 +64,16 @@ class QtMainWindow(QMainWindow):
         self.errors = QtErrorPanel(error_log)
         self.bridge = ViewerBridge(session, self.viewer, self.cells)
 
-        left = self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("filter: part of a name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._on_filter)
+        browser_panel = QWidget()
+        browser_layout = QVBoxLayout(browser_panel)
+        browser_layout.setContentsMargins(0, 0, 0, 0)
+        browser_layout.addWidget(self.browser, 1)
+        browser_layout.addWidget(self.filter)
+        left = self._dock("Images", browser_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         right = self._dock("Detection", self.controls, Qt.DockWidgetArea.RightDockWidgetArea)
         this_image = self._dock("This image", self.summary, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = QtTrainingPanel(session)
@@ -105,6 +114,13 @@ class QtMainWindow(QMainWindow):
         self.viewer.set_overlay_options(
             outlines=view.get("outlines", True), centroids=view.get("centroids", True), ids=view.get("ids", False),
             opacity=settings.overlay_opacity, color=settings.overlay_color)
+
+    def _on_filter(self, text: str) -> None:
+        """Show only the images whose name contains ``text`` (any case) in the browser."""
+        proxy = self.browser.proxy
+        proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        proxy.setFilterKeyColumn(COLUMNS.index("image"))
+        proxy.setFilterFixedString(text)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -186,3 +186,17 @@ def test_overlay_parts_and_colour_follow_the_view_menu_and_settings(qtbot, tmp_p
     stats = window.viewer.overlay_pixmap_stats()
     assert stats["n_ids"] == 5 and stats["n_markers"] == 0 and stats["outline_pixels"] > 0
     close_window(window)
+
+
+def test_the_browser_filter_shows_matching_names_and_page_keys_follow_it(qtbot, window, tmp_path):
+    make_images(tmp_path / "images", counts=(2, 3, 4))
+    drop(window, [tmp_path / "images"])
+    wait_counted(qtbot, window, 3)
+    window.filter.setText("IMG1")
+    assert window.browser.proxy.rowCount() == 1
+    window.actions.step(1)
+    assert window.session.project.image(window.session.current).name == "img1.png"
+    window.filter.clear()
+    assert window.browser.proxy.rowCount() == 3
+    window.actions.step(1)
+    assert window.session.project.image(window.session.current).name == "img2.png"
