@@ -19,11 +19,9 @@ import numpy as np
 
 from .errors import CellCounterError
 from .export import write_workbook
-from .io import ReadOptions, read_image
+from .io import read_image
 from .markers import rescore
-from .markers.channels import detection_image
-from .markers.score import marker_planes, score_image
-from .markers.setup import marker_specs
+from .markers.setup import marker_specs, measure_saved, read_options
 from .measure import measure_cells
 from .project import COUNTED, ERROR, STALE, ImageEntry, Project
 from .results import CELL_COLUMNS, CORRECTION_KEYS, MANUAL_COLUMN, STATUS_ERROR, ImageResult
@@ -40,21 +38,20 @@ def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -
     summary = dict(entry.summary)
     cells: dict[str, np.ndarray] = {}
     correction = project.correction_result(entry.id)
-    detect_channel, markers = marker_specs(project.defaults.markers)
+    _, markers = marker_specs(project.defaults.markers)
     if measure and correction is not None:
         detections = project.detections(entry.id)
-        read = ReadOptions(channel=None, z=project.defaults.read.z) if markers else project.defaults.read
         try:
-            full = read_image(entry.path, read)
+            full = read_image(entry.path, read_options(project.defaults.read, project.defaults.markers))
         except CellCounterError:
             full = None
-        image = None if full is None else (detection_image(full, detect_channel) if markers else full).data
         calibration = summary.get("pixel_size_um")
         calibration = calibration if isinstance(calibration, float) and calibration == calibration else None
-        scored = ImageResult(entry.path, name, summary=summary, cells=measure_cells(detections.labels, image,
-                                                                                   calibration))
-        if markers and full is not None:
-            score_image(scored, detections.labels, marker_planes(full, markers, None), markers)
+        scored = ImageResult(entry.path, name, summary=summary)
+        if full is None:  # the file cannot be read now: the cells keep their shapes, without intensities
+            scored.cells = measure_cells(detections.labels, None, calibration)
+        else:
+            measure_saved(scored, detections.labels, full, project.defaults.markers, calibration)
         keep = np.isin(scored.cells["cell_id"], correction.kept_ids)
         scored.cells = {k: np.asarray(v)[keep] for k, v in scored.cells.items()}
         for marker in markers if full is not None else ():

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 
 from ..errors import CellCounterError
 from ..markers import MEASURES, PositivityRule, rescore
-from ..markers.setup import marker_item, marker_names, with_detect_channel, with_marker, with_rule, without_marker
+from ..markers.setup import (
+    marker_item, marker_names, rule_measure, with_detect_channel, with_marker, with_rule, without_marker,
+)
 from .mixins import DeferredRefresh
 from .overlay_items import POSITIVE_COLOR
 from .session import Session
@@ -226,11 +228,9 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
 
     def _values(self) -> tuple[np.ndarray | None, Any]:
         result = self.session.result(self.session.current) if self.session.current else None
-        item = marker_item(self.setup(), self.shown) if self.shown else None
-        if result is None or item is None:
+        if result is None or not self.shown or marker_item(self.setup(), self.shown) is None:
             return None, result
-        measure = "ratio" if str(item.get("rule", "")).startswith("background") else item.get("measure") or MEASURES[0]
-        values = result.cells.get(f"{self.shown}_{measure}")
+        values = result.cells.get(f"{self.shown}_{rule_measure(self.setup(), self.shown)}")
         return (None if values is None else np.asarray(values, float)), result
 
     def _show_values(self) -> None:
@@ -273,8 +273,7 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         values, result = self._values()
         if values is None or result is None:
             return
-        item = marker_item(self.setup(), self.shown) or {}
-        measure = "ratio" if str(item.get("rule", "")).startswith("background") else item.get("measure") or MEASURES[0]
+        measure = rule_measure(self.setup(), self.shown)
         try:
             rescore(result, self.shown, PositivityRule("manual", measure, float(self.line.value())))
         except CellCounterError as exc:
@@ -286,9 +285,7 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         self.threshold_moved.emit(float(self.line.value()))
 
     def _on_drag_finished(self) -> None:
-        item = marker_item(self.setup(), self.shown) or {}
-        measure = "ratio" if str(item.get("rule", "")).startswith("background") else item.get("measure")
-        self.set_rule(f"{float(self.line.value()):.6g}", measure)
+        self.set_rule(f"{float(self.line.value()):.6g}", rule_measure(self.setup(), self.shown))
 
 
 def _channel_names(image: Any) -> list[str]:

@@ -20,16 +20,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ..errors import CellCounterError
 from ..inference.registry import user_models_dir
 from ..io import LoadedImage, ReadOptions, find_images, read_image
-from ..markers.channels import detection_image
-from ..markers.score import marker_planes, score_image
-from ..measure import measure_cells
 from ..pipeline import default_model_name
 from ..postprocess.size import SizeSetting
 from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_project, save_project
 from ..project.store import cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
-from ..markers.setup import marker_specs
+from ..markers.setup import marker_specs, measure_saved, read_options
 from .jobs import (
     PROJECT_MODELS_DIR, CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview,
     run_count,
@@ -180,8 +177,7 @@ class Session(QObject):
     def read_options(self) -> ReadOptions:
         """How images are read: every channel when markers are scored (as the pipeline reads them)."""
         assert self.project is not None
-        read = self.project.defaults.read
-        return ReadOptions(channel=None, z=read.z) if self.project.defaults.markers.get("markers") else read
+        return read_options(self.project.defaults.read, self.project.defaults.markers)
 
     def image(self, image_id: str) -> LoadedImage | None:
         item = self.cache.peek(image_id)
@@ -207,14 +203,11 @@ class Session(QObject):
             detections = self.project.detections(image_id)
             if detections is not None:
                 calibration = self.project.defaults.pixel_size_um or item.image.pixel_size_um
-                detect_channel, markers = marker_specs(self.project.defaults.markers)
-                detected = detection_image(item.image, detect_channel) if markers else item.image
-                cells = measure_cells(detections.labels, detected.data, calibration)
-                item.result = ImageResult(entry.path, entry.name, summary=dict(entry.summary), cells=cells,
-                                          model=entry.model, params=dict(entry.params_used),
-                                          timestamp=entry.timestamp, labels=detections.labels)
-                if markers:
-                    score_image(item.result, detections.labels, marker_planes(item.image, markers, None), markers)
+                saved = ImageResult(entry.path, entry.name, summary=dict(entry.summary), model=entry.model,
+                                    params=dict(entry.params_used), timestamp=entry.timestamp,
+                                    labels=detections.labels)
+                item.result = measure_saved(saved, detections.labels, item.image, self.project.defaults.markers,
+                                            calibration)
 
     # -- counting -------------------------------------------------------------
     @property

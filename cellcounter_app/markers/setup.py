@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..errors import ParameterError
+from ..io import LoadedImage, ReadOptions
+from ..measure import measure_cells
+from ..results import ImageResult
+from .channels import detection_image
 from .rules import MEASURES, PositivityRule
-from .score import MarkerSpec
+from .score import MarkerSpec, marker_planes, score_image
 
 DEFAULT_RULE = "auto"
 
@@ -66,6 +72,32 @@ def with_rule(setup: Mapping[str, Any], name: str, rule: str, measure: str | Non
     updated = {**setup, "markers": markers}
     marker_specs(updated)
     return updated
+
+
+def rule_measure(setup: Mapping[str, Any], name: str) -> str:
+    """The per-cell measure marker ``name``'s rule thresholds (``ratio`` for ``background:K``)."""
+    item = marker_item(setup, name) or {}
+    return PositivityRule.parse(str(item.get("rule", DEFAULT_RULE)), item.get("measure") or None).measure
+
+
+def read_options(read: ReadOptions, setup: Mapping[str, Any]) -> ReadOptions:
+    """How images are read for counting: every channel when markers are scored (as the pipeline reads them)."""
+    return ReadOptions(channel=None, z=read.z) if setup.get("markers") else read
+
+
+def measure_saved(result: ImageResult, labels: np.ndarray, image: LoadedImage, setup: Mapping[str, Any],
+                  pixel_size_um: float | None) -> ImageResult:
+    """Measure the cells of ``labels`` (a count read back from a project) into ``result``, markers scored.
+
+    ``image`` is read with `read_options`; cells are measured in the
+    detection channel and each marker in its own channel.
+    """
+    detect_channel, markers = marker_specs(setup)
+    detected = detection_image(image, detect_channel) if markers else image
+    result.cells = measure_cells(labels, detected.data, pixel_size_um)
+    if markers:
+        score_image(result, labels, marker_planes(image, markers, None), markers)
+    return result
 
 
 def marker_names(setup: Mapping[str, Any]) -> list[str]:
