@@ -160,7 +160,9 @@ def run_project(args: argparse.Namespace) -> int:
 def _print_epoch(report: object) -> None:
     from ..training.loop import EpochReport
 
-    if isinstance(report, EpochReport):
+    if isinstance(report, EpochReport) and report.epoch == 0:
+        print(f"starting weights: validation F1 {report.val_f1:.3f}", file=sys.stderr)
+    elif isinstance(report, EpochReport):
         print(f"epoch {report.epoch}: loss {report.train_loss:.4f}  validation F1 {report.val_f1:.3f}"
               f"{'  (best)' if report.best else ''}", file=sys.stderr)
 

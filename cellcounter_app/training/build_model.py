@@ -4,13 +4,15 @@ Usage::
 
     python -m cellcounter_app.training.build_model nuclei --data ../shared/data --out models/ [--minutes 35]
 
-Writes ``<out>/<name>.onnx``, ``<out>/<name>.json`` and ``<out>/<name>.md``
-(the model card), and keeps the checkpoints in ``<out>/.runs/<name>/``.
+Writes ``<out>/<name>.onnx``, ``<out>/<name>.pt`` (the weights, for
+fine-tuning), ``<out>/<name>.json`` and ``<out>/<name>.md`` (the model card),
+and keeps the checkpoints in ``<out>/.runs/<name>/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import platform
@@ -26,6 +28,7 @@ from ..evaluation import TRUTH_SIZE, evaluate_model, json_safe, load_pairs
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from ..postprocess.size import SizeSetting
 from .calibrate import calibrate
+from .checkpoint import load_checkpoint, save_checkpoint
 from .checkpoint import load_model as load_checkpoint_model
 from .config import TrainConfig
 from .export_onnx import export_onnx
@@ -37,10 +40,23 @@ from .validate import predict_probability, validation_params
 log = logging.getLogger(__name__)
 
 
-def run_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say: Callable[[str], None]):
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def initial_weights(recipe: Recipe, init: Path | None) -> Path | None:
+    """The weights a build starts from: ``init`` if given, else the recipe's (relative to the repository)."""
+    if init is not None:
+        return init
+    return ROOT / recipe.init_from if recipe.init_from else None
+
+
+def run_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say: Callable[[str], None],
+                 init: Path | None = None):
     config = TrainConfig.from_dict(recipe.train_config(run_dir, minutes))
     finished = None
-    for report in train(config, data.train, data.val):
+    if init is not None:
+        say(f"starting from the weights in {init}")
+    for report in train(config, data.train, data.val, initial_weights=init):
         if isinstance(report, StepReport) and report.step % 25 == 0:
             say(f"step {report.step} epoch {report.epoch} loss {report.loss:.4f} {report.images_per_s:.1f} img/s")
         elif isinstance(report, EpochReport):
@@ -147,12 +163,15 @@ def time_per_image(onnx_path: Path) -> float:
     return float(np.median(times))
 
 
-def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say=print) -> Path:
+def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say=print,
+          init: Path | None = None) -> Path:
     started = time.perf_counter()
     data = prepare(recipe, data_root)
-    say(f"{recipe.name}: {len(data.train)} training, {len(data.val)} validation, {len(data.held_out)} held-out images")
+    say(f"{recipe.name}: {len({s.name for s in data.train})} training images ({len(data.train)} with the crowded "
+        f"ones repeated), {len(data.val)} validation, {len(data.held_out)} held-out images")
     run_dir = out / ".runs" / recipe.name
-    config, finished = run_training(recipe, data, run_dir, minutes, say)
+    init = initial_weights(recipe, init)
+    config, finished = run_training(recipe, data, run_dir, minutes, say, init)
     net = load_checkpoint_model(finished.best_checkpoint).eval()
     cal = calibrate_on_validation(net, recipe, data)
     say(f"calibrated: threshold {cal.threshold_best_f1:.3f} (knee {cal.threshold_knee:.3f}), "
@@ -169,6 +188,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     )
     path = out / f"{recipe.name}.onnx"
     export_onnx(net, meta, path)
+    best = load_checkpoint(finished.best_checkpoint)
+    save_checkpoint(path.with_suffix(".pt"), dataclasses.replace(best, optimizer={}, scheduler=None, scaler=None))
     sets = evaluation_sets(data_root, data.split_record.get("val", []))
     sets["held out: synthetic neurons (generated, seed 99)"] = synthetic_set(run_dir / "synthetic-test")
     results = evaluate_all(path, sets, say)
@@ -180,6 +201,7 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     card = {
         "name": recipe.name, "version": recipe.version, "file": path.name, "description": recipe.description,
         "recipe": {k: v for k, v in recipe.__dict__.items()}, "train_config": config.to_dict(),
+        "initial_weights": init.name if init is not None else None,
         "training": {"steps": finished.steps, "minutes": finished.seconds / 60, "stop": finished.reason,
                      "best_validation_f1_at_0.5": finished.best_val_f1,
                      "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",
@@ -190,7 +212,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
         "postprocess": cal.params.to_dict(), "canonical_diameter_px": recipe.canonical_diameter,
         "evaluation": results, "seconds_per_1200x1600_image": seconds, "licence": LICENCE_NOTES,
         "command": f"python -m cellcounter_app.training.build_model {recipe.name} --data {data_root} --out {out}"
-                   + (f" --minutes {minutes:g}" if minutes else ""),
+                   + (f" --minutes {minutes:g}" if minutes else "")
+                   + (f" --threads {torch.get_num_threads()}"),
     }
     write_card(json_safe(card), out)
     say(f"wrote {path} and its card; {seconds:.2f} s per 1200x1600 image")
@@ -204,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models"))
     parser.add_argument("--minutes", type=float, default=None, help="training time budget (default: the recipe's)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="weights (.pt) to start from instead of the recipe's (same split and seed!)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.threads:
@@ -212,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
-    build(RECIPES[args.recipe], args.data, args.out, args.minutes, say)
+    build(RECIPES[args.recipe], args.data, args.out, args.minutes, say, init=args.init)
     return 0
 
 

@@ -25,7 +25,8 @@ from .config import TrainConfig
 from .networks import CResUnet, build_network
 
 __all__ = [
-    "FORMAT", "Checkpoint", "TrainingState", "load_checkpoint", "load_model", "make_scheduler", "save_checkpoint",
+    "FORMAT", "Checkpoint", "TrainingState", "adapt_input_channels", "load_checkpoint", "load_model",
+    "make_scheduler", "save_checkpoint",
 ]
 
 Scheduler = torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau
@@ -93,6 +94,34 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         best_val_f1=float(payload["best_val_f1"]),
         val_f1=None if payload["val_f1"] is None else float(payload["val_f1"]),
     )
+
+
+def adapt_input_channels(weights: dict[str, torch.Tensor], in_channels: int) -> dict[str, torch.Tensor]:
+    """``weights`` of a c-ResUnet re-shaped for ``in_channels`` input channels.
+
+    Only the 1x1 colour convolution depends on the input channels.  A grey
+    network becomes an RGB one by sharing its weight equally over the three
+    channels, and an RGB one becomes grey by summing them: either way the new
+    network gives the same output on a grey image (the engine feeds a grey
+    image to an RGB model as three equal channels).
+
+    >>> w = {"colour.weight": torch.ones(1, 1, 1, 1), "colour.bias": torch.zeros(1)}
+    >>> adapt_input_channels(w, 3)["colour.weight"].flatten().tolist()
+    [0.3333333432674408, 0.3333333432674408, 0.3333333432674408]
+    """
+    key = "colour.weight"
+    if key not in weights:
+        raise ModelError("these weights have no colour layer: not a c-ResUnet")
+    old = weights[key]
+    if old.shape[1] == in_channels:
+        return weights
+    if old.shape[1] == 1:
+        new = old.repeat(1, in_channels, 1, 1) / in_channels
+    elif in_channels == 1:
+        new = old.sum(dim=1, keepdim=True)
+    else:
+        raise ModelError(f"cannot adapt weights for {old.shape[1]} input channels to {in_channels}")
+    return {**weights, key: new}
 
 
 def load_model(path: str | os.PathLike[str]) -> CResUnet:

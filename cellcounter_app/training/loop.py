@@ -19,7 +19,7 @@ from typing import Callable, Generator, Iterable, Iterator, Sequence, Union
 import torch
 
 from ..errors import ParameterError
-from .checkpoint import TrainingState, load_checkpoint, make_scheduler
+from .checkpoint import TrainingState, adapt_input_channels, load_checkpoint, make_scheduler
 from .config import TrainConfig
 from .data import Sample
 from .device import amp_dtype, autocast, describe_device, memory_format, pick_device, seed_everything
@@ -106,6 +106,10 @@ def train(
     initial_weights : path, optional
         A checkpoint (or weights file) of the same network to start from
         (fine-tuning): only its weights are used; optimiser and counters start fresh.
+        Weights of a grey network start an RGB one and back (`adapt_input_channels`).
+        They are validated first (an `EpochReport` with ``epoch`` 0 and no
+        training loss) and are the best checkpoint until an epoch beats them,
+        so fine-tuning never returns a model worse on the validation images.
     cancel : callable, optional
         Checked before every step and every validation; when it returns True
         the run saves ``last.pt`` and finishes with reason "cancelled".
@@ -136,7 +140,7 @@ def train(
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype(device) == torch.float16)
     state = TrainingState(config, model, optimizer, scheduler, scaler)
     if initial_weights is not None and resume_from is None:
-        model.load_state_dict(load_checkpoint(initial_weights).model)
+        model.load_state_dict(adapt_input_channels(load_checkpoint(initial_weights).model, config.in_channels))
     if resume_from is not None:
         state.restore(load_checkpoint(resume_from), best_path=Path(resume_from).parent / "best.pt")
     loss_fn = make_loss(config.loss, config.loss_options).to(device)
@@ -157,6 +161,9 @@ def train(
     step_setup = _StepSetup(loss_fn, device, fmt, use_amp)
     started = time.perf_counter()
     reason = "completed"
+    if initial_weights is not None and resume_from is None and not (cancel is not None and cancel()):
+        # the starting weights are scored as epoch 0: a run that never beats them keeps them
+        yield _validate(state, validator, [], 0, out, describe_device(device))
     while reason == "completed" and state.epoch < config.epochs and not state.out_of_steps():
         dataset.set_epoch(state.epoch)
         losses, reason = yield from _train_epoch(state, loader, step_setup, cancel, started, budget_s)

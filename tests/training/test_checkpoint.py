@@ -77,3 +77,22 @@ def test_save_replaces_an_existing_file(tmp_path):
         scaler=None, step=1, epoch=0, config=s.config, best_val_f1=math.nan, val_f1=None,
     ))
     assert load_checkpoint(target).step == 1
+
+
+def test_adapt_input_channels_keeps_grey_output_and_refuses_other_layouts():
+    from cellcounter_app.training.checkpoint import adapt_input_channels
+
+    grey = CResUnet(in_channels=1, base=4).eval()
+    rgb = CResUnet(in_channels=3, base=4).eval()
+    rgb.load_state_dict(adapt_input_channels(grey.state_dict(), 3))
+    back = CResUnet(in_channels=1, base=4).eval()
+    back.load_state_dict(adapt_input_channels(rgb.state_dict(), 1))
+    image = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(grey(image), rgb(image.repeat(1, 3, 1, 1)), atol=1e-5)
+        assert torch.allclose(grey(image), back(image), atol=1e-5)
+    two = CResUnet(in_channels=2, base=4).state_dict()
+    with pytest.raises(ModelError, match="2 input channels to 3"):
+        adapt_input_channels(two, 3)
+    with pytest.raises(ModelError, match="no colour layer"):
+        adapt_input_channels({"head.weight": torch.ones(1)}, 3)

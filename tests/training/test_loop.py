@@ -143,3 +143,28 @@ def test_three_class_rgb_network_trains_with_augmentation(tmp_path):
 def test_training_needs_validation_samples(tmp_path):
     with pytest.raises(ParameterError, match="got 4 and 0"):
         next(train(config(tmp_path), TRAIN, []))
+
+
+def test_grey_weights_start_an_rgb_network(tmp_path):
+    _, _, grey = run(config(tmp_path / "grey", max_steps=4))
+    grey_net = load_model(grey.best_checkpoint)
+    steps, _, rgb = run(config(tmp_path / "rgb", in_channels=3, max_steps=1, learning_rate=1e-6),
+                        initial_weights=grey.best_checkpoint)
+    rgb_net = load_model(rgb.best_checkpoint)
+    assert rgb_net.in_channels == 3 and len(steps) == 1
+    # one step at a tiny rate: the weights are still the grey network's, the colour layer shared over 3 channels
+    assert torch.allclose(rgb_net.colour.weight, grey_net.colour.weight.repeat(1, 3, 1, 1) / 3, atol=1e-4)
+    assert torch.allclose(rgb_net.head.weight, grey_net.head.weight, atol=1e-4)
+
+
+def test_starting_weights_are_scored_first_and_kept_when_training_makes_them_worse(tmp_path):
+    _, base_epochs, base = run(config(tmp_path / "base", epochs=30))
+    base_f1 = max(e.val_f1 for e in base_epochs)
+    assert base_f1 > 0.5
+    # a learning rate far too high wrecks the network: the run must hand back the starting weights
+    _, epochs, done = run(config(tmp_path / "ruin", learning_rate=1.0, epochs=2), initial_weights=base.best_checkpoint)
+    assert epochs[0].epoch == 0 and math.isnan(epochs[0].train_loss) and epochs[0].best
+    assert epochs[0].val_f1 == pytest.approx(base_f1)
+    assert not any(e.best for e in epochs[1:]) and all(e.val_f1 < base_f1 for e in epochs[1:])
+    assert done.best_val_f1 == pytest.approx(base_f1)
+    assert load_checkpoint(done.best_checkpoint).step == 0
