@@ -23,6 +23,13 @@ logger = logging.getLogger(__name__)
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
+QUIET = 3
+"""ONNX Runtime log severity shown: errors and worse (0 verbose ... 4 fatal)."""
+
+# the process-wide logger prints the CUDA provider's "cannot load library" lines on PCs without
+# CUDA before any session option applies; the fallback is reported through `logging` instead
+ort.set_default_logger_severity(QUIET)
+
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
     """Options for a quiet, fully optimised session using ``threads`` CPU threads.
@@ -33,7 +40,7 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ModelError(f"threads must be a positive integer or None, got {threads!r}")
     options = ort.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = QUIET
     options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL

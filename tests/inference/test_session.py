@@ -159,3 +159,14 @@ def test_truncated_model_names_the_file(make_model):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelError, match=r"model\.onnx"):
         OnnxModel(path)
+
+
+def test_importing_the_engine_quiets_onnx_runtime_before_any_session(monkeypatch):
+    import importlib
+
+    from cellcounter_app.inference import session as session_module
+
+    levels = []
+    monkeypatch.setattr(ort, "set_default_logger_severity", levels.append)
+    importlib.reload(session_module)
+    assert levels == [session_module.QUIET] and session_module.QUIET == 3
