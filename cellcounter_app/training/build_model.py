@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import logging
 import platform
@@ -201,7 +202,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     card = {
         "name": recipe.name, "version": recipe.version, "file": path.name, "description": recipe.description,
         "recipe": {k: v for k, v in recipe.__dict__.items()}, "train_config": config.to_dict(),
-        "initial_weights": init.name if init is not None else None,
+        "initial_weights": None if init is None else {
+            "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()},
         "training": {"steps": finished.steps, "minutes": finished.seconds / 60, "stop": finished.reason,
                      "best_validation_f1_at_0.5": finished.best_val_f1,
                      "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",

@@ -1,0 +1,43 @@
+"""Model cards: the Markdown page says how the model was made and how accurate it is."""
+
+from __future__ import annotations
+
+import json
+
+from cellcounter_app.training.model_card import markdown, write_card
+
+
+def card(**changes):
+    value = {
+        "name": "nuclei", "version": "1.1.0", "description": "Fluorescent nuclei.", "canonical_diameter_px": 20.0,
+        "recipe": {"network": "c-resunet-small", "in_channels": 1, "loss": "focal_tversky", "crop_size": 192,
+                   "batch_size": 8},
+        "training": {"steps": 100, "minutes": 2.0, "stop": "time budget", "hardware": "x86_64, 1 threads, CPU",
+                     "total_minutes": 3.0},
+        "split": {"seed": 0, "val_fraction": 0.1, "by_source": {"nuclei-dsb2018": {"train": 9, "val": 1}},
+                  "held_out": ["nuclei-mnfinder/val/a"]},
+        "command": "python -m cellcounter_app.training.build_model nuclei --data D --out models",
+        "calibration": {"threshold_best_f1": 0.6, "threshold_knee": 0.55, "min_size": 40, "f1": 0.93,
+                        "precision": 0.95, "recall": 0.91},
+        "evaluation": {"held out: nuclei-mnfinder/val": {
+            "model @ diameter truth": {"f1": 0.951, "mpe": -2.5, "n_images": 3},
+            "classical @ diameter truth": {"f1": 0.874, "mpe": 11.0, "n_images": 3}}},
+        "seconds_per_1200x1600_image": 1.25, "licence": "CC0 and MIT.",
+    }
+    value.update(changes)
+    return value
+
+
+def test_card_reports_accuracy_against_classical_and_the_recipe(tmp_path):
+    text = markdown(card())
+    assert "# Model card: `nuclei` 1.1.0" in text
+    assert "| model @ diameter truth | 0.951 |" in text and "| classical @ diameter truth | 0.874 |" in text
+    assert "nuclei-dsb2018: 9 train / 1 val" in text and "build_model nuclei" in text
+    assert "1.25 s per 1200×1600 image" in text and "Started from" not in text
+    json_path, md_path = write_card(card(), tmp_path)
+    assert json.loads(json_path.read_text())["version"] == "1.1.0" and md_path.read_text() == text
+
+
+def test_card_names_the_weights_a_continued_training_started_from():
+    text = markdown(card(initial_weights={"file": "nuclei.pt", "sha256": "ab" * 32}))
+    assert "Started from the weights `nuclei.pt` (sha256 `abababababababab…`" in text
