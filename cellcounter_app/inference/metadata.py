@@ -74,7 +74,8 @@ class ModelMeta:
     boundary_channel: int | None = None
     """Output channel of the cell-boundary class of 3-class models, if any."""
     diameter_px: float = 0.0
-    """Median equivalent diameter (px) of the objects the model was trained at; 0 = unknown."""
+    """Cell diameter (px) the engine resizes images to: the median equivalent diameter the model was trained
+    at, or the size it counts best at, calibrated on validation images (`training.scale_calibration`); 0 = unknown."""
     input_multiple: int = 16
     """Height and width fed to the network are padded to a multiple of this."""
     tile_size: int = 512

@@ -27,6 +27,7 @@ import torch
 
 from ..evaluation import TRUTH_SIZE, evaluate_model, json_safe, load_pairs
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
+from ..io import LoadedImage, read_image
 from ..postprocess.size import SizeSetting
 from .calibrate import calibrate
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -35,6 +36,7 @@ from .config import TrainConfig
 from .export_onnx import export_onnx
 from .loop import EpochReport, FinishedReport, StepReport, train
 from .model_card import write_card
+from .scale_calibration import array_image, calibrate_scale
 from .recipes import LICENCE_NOTES, RECIPES, SAMPLE_STEMS, Recipe, prepare
 from .validate import predict_probability, validation_params
 
@@ -164,16 +166,46 @@ def time_per_image(onnx_path: Path) -> float:
     return float(np.median(times))
 
 
+def finished_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say, init: Path | None,
+                      skip: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train (or, with ``skip``, take the finished run in ``run_dir``): ``(train config, training record)``."""
+    record_path = run_dir / "training.json"
+    if skip:
+        if not record_path.is_file():
+            raise SystemExit(f"{record_path}: no finished training to continue from; run without --skip-training")
+        record = json.loads(record_path.read_text())
+        say(f"using the finished training in {run_dir} ({record['steps']} steps, {record['minutes']:.1f} min)")
+        return record.pop("train_config"), record
+    config, finished = run_training(recipe, data, run_dir, minutes, say, init)
+    record = {"best_checkpoint": str(finished.best_checkpoint), "steps": finished.steps,
+              "minutes": finished.seconds / 60, "stop": finished.reason,
+              "best_validation_f1_at_0.5": finished.best_val_f1,
+              "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU"}
+    record_path.write_text(json.dumps({**record, "train_config": config.to_dict()}, indent=2))
+    return config.to_dict(), record
+
+
+def validation_images(data_root: Path, data, sets: dict[str, list]) -> list[tuple[LoadedImage, np.ndarray]]:
+    """The validation split as engine input: the real images read from their files, the generated ones from memory."""
+    pairs = [(read_image(path), truth) for path, truth in sets.get("validation split (real images)", [])]
+    for sample in data.val:
+        if sample.source.startswith("synthetic"):
+            image = np.moveaxis(sample.image, 0, -1)
+            pairs.append((array_image(image[..., 0] if image.shape[-1] == 1 else image, sample.name), sample.labels))
+    return pairs
+
+
 def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say=print,
-          init: Path | None = None) -> Path:
+          init: Path | None = None, skip_training: bool = False) -> Path:
     started = time.perf_counter()
     data = prepare(recipe, data_root)
     say(f"{recipe.name}: {len({s.name for s in data.train})} training images ({len(data.train)} with the crowded "
         f"ones repeated), {len(data.val)} validation, {len(data.held_out)} held-out images")
     run_dir = out / ".runs" / recipe.name
     init = initial_weights(recipe, init)
-    config, finished = run_training(recipe, data, run_dir, minutes, say, init)
-    net = load_checkpoint_model(finished.best_checkpoint).eval()
+    config, training = finished_training(recipe, data, run_dir, minutes, say, init, skip_training)
+    best_checkpoint = Path(training.pop("best_checkpoint"))
+    net = load_checkpoint_model(best_checkpoint).eval()
     cal = calibrate_on_validation(net, recipe, data)
     say(f"calibrated: threshold {cal.threshold_best_f1:.3f} (knee {cal.threshold_knee:.3f}), "
         f"min size {cal.min_size} px², validation F1 {cal.f1:.3f}")
@@ -185,13 +217,19 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
         training_data=json.dumps({"by_source": data.split_record["by_source"],
                                   "synthetic": data.split_record["synthetic_train"], "seed": recipe.seed}),
         license=LICENCE_NOTES,
-        metrics={"validation_f1_canonical": cal.f1, "threshold_knee": cal.threshold_knee},
+        metrics={"validation_f1_canonical": cal.f1, "threshold_knee": cal.threshold_knee,
+                 "trained_diameter_px": recipe.canonical_diameter},
     )
     path = out / f"{recipe.name}.onnx"
     export_onnx(net, meta, path)
-    best = load_checkpoint(finished.best_checkpoint)
+    best = load_checkpoint(best_checkpoint)
     save_checkpoint(path.with_suffix(".pt"), dataclasses.replace(best, optimizer={}, scheduler=None, scaler=None))
     sets = evaluation_sets(data_root, data.split_record.get("val", []))
+    scale = calibrate_scale(OnnxModel(path, use_gpu=False), validation_images(data_root, data, sets), say=say)
+    say(f"size factor {scale.factor:g}: the model declares cells of {scale.diameter_px(recipe.canonical_diameter)} px")
+    meta = dataclasses.replace(meta, diameter_px=scale.diameter_px(recipe.canonical_diameter),
+                               metrics={**meta.metrics, "size_factor": scale.factor})
+    export_onnx(net, meta, path)
     sets["held out: synthetic neurons (generated, seed 99)"] = synthetic_set(run_dir / "synthetic-test")
     results = evaluate_all(path, sets, say)
     seconds = time_per_image(path)
@@ -201,21 +239,18 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     export_onnx(net, meta, path)
     card = {
         "name": recipe.name, "version": recipe.version, "file": path.name, "description": recipe.description,
-        "recipe": {k: v for k, v in recipe.__dict__.items()}, "train_config": config.to_dict(),
+        "recipe": {k: v for k, v in recipe.__dict__.items()}, "train_config": config,
         "initial_weights": None if init is None else {
             "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()},
-        "training": {"steps": finished.steps, "minutes": finished.seconds / 60, "stop": finished.reason,
-                     "best_validation_f1_at_0.5": finished.best_val_f1,
-                     "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",
-                     "total_minutes": (time.perf_counter() - started) / 60},
+        "training": {**training, "total_minutes": (time.perf_counter() - started) / 60},
         "split": data.split_record, "calibration": {
             "threshold_best_f1": cal.threshold_best_f1, "threshold_knee": cal.threshold_knee,
-            "min_size": cal.min_size, "f1": cal.f1, "precision": cal.precision, "recall": cal.recall},
+            "min_size": cal.min_size, "f1": cal.f1, "precision": cal.precision, "recall": cal.recall,
+            "size": {"factor": scale.factor, "diameter_px": meta.diameter_px, "table": scale.table}},
         "postprocess": cal.params.to_dict(), "canonical_diameter_px": recipe.canonical_diameter,
         "evaluation": results, "seconds_per_1200x1600_image": seconds, "licence": LICENCE_NOTES,
         "command": f"python -m cellcounter_app.training.build_model {recipe.name} --data {data_root} --out {out}"
-                   + (f" --minutes {minutes:g}" if minutes else "")
-                   + (f" --threads {torch.get_num_threads()}"),
+                   + (f" --minutes {minutes or config.get('max_minutes'):g}"),
     }
     write_card(json_safe(card), out)
     say(f"wrote {path} and its card; {seconds:.2f} s per 1200x1600 image")
@@ -229,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models"))
     parser.add_argument("--minutes", type=float, default=None, help="training time budget (default: the recipe's)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--skip-training", action="store_true",
+                        help="calibrate, export and evaluate the finished run in <out>/.runs/<name> again")
     parser.add_argument("--init", type=Path, default=None,
                         help="weights (.pt) to start from instead of the recipe's (same split and seed!)")
     args = parser.parse_args(argv)
@@ -239,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     def say(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
-    build(RECIPES[args.recipe], args.data, args.out, args.minutes, say, init=args.init)
+    build(RECIPES[args.recipe], args.data, args.out, args.minutes, say, init=args.init,
+          skip_training=args.skip_training)
     return 0
 
 

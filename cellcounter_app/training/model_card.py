@@ -29,7 +29,8 @@ def markdown(card: dict[str, Any]) -> str:
         "## Use", "",
         f"`cellcounter count FOLDER --model {card['name']} --diameter auto` (or `--diameter 12um` / `30px`).",
         f"The network was trained with cells rescaled to a median diameter of {card['canonical_diameter_px']:g} px;"
-        " the engine resizes each image so its cells match that size.", "",
+        f" the engine resizes each image so its cells are {_working_diameter(card):g} px across"
+        + (" (calibrated, see below)." if card["calibration"].get("size") else "."), "",
         "## Training", "",
         f"- Network: {card['recipe']['network']}, {card['recipe']['in_channels']} input channel(s), "
         f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px, batch {card['recipe']['batch_size']}.",
@@ -49,6 +50,7 @@ def markdown(card: dict[str, Any]) -> str:
         f"Threshold {cal['threshold_best_f1']:.3f} (best F1; knee {cal['threshold_knee']:.3f}), minimum size "
         f"{cal['min_size']} px² at the canonical size: F1 {cal['f1']:.3f}, precision {cal['precision']:.3f}, "
         f"recall {cal['recall']:.3f}.", "",
+        *_size_lines(card),
         "## Accuracy", "",
         "Counted through the engine (`cellcounter evaluate`), each image at the median diameter of its own labels"
         " (`truth`) or estimated (`auto`); centroid matching within half the median cell diameter of each image,"
@@ -66,6 +68,24 @@ def markdown(card: dict[str, Any]) -> str:
         "## Licence and data", "", card["licence"], "",
     ]
     return "\n".join(lines)
+
+
+def _working_diameter(card: dict[str, Any]) -> float:
+    size = card["calibration"].get("size")
+    return float(size["diameter_px"]) if size else float(card["canonical_diameter_px"])
+
+
+def _size_lines(card: dict[str, Any]) -> list[str]:
+    """The cell-size calibration (`training.scale_calibration`), when the card has one."""
+    size = card["calibration"].get("size")
+    if not size:
+        return []
+    rows = ", ".join(f"{row['factor']:g}: {row['f1']:.3f} ({row['mpe']:+.1f} %)" for row in size["table"])
+    return [
+        f"Cell size: trained at {card['canonical_diameter_px']:g} px, the model declares {size['diameter_px']:g} px"
+        f" (size factor {size['factor']:g}, best validation F1 counted through the engine; F1 and MPE per factor:"
+        f" {rows}). The engine resizes each image so its cells are {size['diameter_px']:g} px across.", "",
+    ]
 
 
 def _fmt(value: Any) -> str:

@@ -41,3 +41,14 @@ def test_card_reports_accuracy_against_classical_and_the_recipe(tmp_path):
 def test_card_names_the_weights_a_continued_training_started_from():
     text = markdown(card(initial_weights={"file": "nuclei.pt", "sha256": "ab" * 32}))
     assert "Started from the weights `nuclei.pt` (sha256 `abababababababab…`" in text
+
+
+def test_card_shows_the_calibrated_cell_size():
+    value = card()
+    value["calibration"] = {**value["calibration"], "size": {"factor": 0.8, "diameter_px": 25.0, "table": [
+        {"factor": 0.8, "f1": 0.93, "mpe": -1.0}, {"factor": 1.0, "f1": 0.92, "mpe": 3.5}]}}
+    text = markdown(value)
+    assert "resizes each image so its cells are 25 px across (calibrated, see below)" in text
+    assert "trained at 20 px, the model declares 25 px (size factor 0.8" in text
+    assert "0.8: 0.930 (-1.0 %), 1: 0.920 (+3.5 %)" in text
+    assert "cells are 20 px across." in markdown(card())
