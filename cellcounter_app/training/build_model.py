@@ -36,8 +36,8 @@ from .config import TrainConfig
 from .export_onnx import export_onnx
 from .loop import EpochReport, FinishedReport, StepReport, train
 from .model_card import write_card
-from .scale_calibration import array_image, calibrate_scale
 from .recipes import LICENCE_NOTES, RECIPES, SAMPLE_STEMS, Recipe, prepare
+from .scale_calibration import array_image, calibrate_scale
 from .validate import predict_probability, validation_params
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,9 @@ def finished_training(recipe: Recipe, data, run_dir: Path, minutes: float | None
     record = {"best_checkpoint": str(finished.best_checkpoint), "steps": finished.steps,
               "minutes": finished.seconds / 60, "stop": finished.reason,
               "best_validation_f1_at_0.5": finished.best_val_f1,
-              "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU"}
+              "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",
+              "initial_weights": None if init is None else {
+                  "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}}
     record_path.write_text(json.dumps({**record, "train_config": config.to_dict()}, indent=2))
     return config.to_dict(), record
 
@@ -240,8 +242,7 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     card = {
         "name": recipe.name, "version": recipe.version, "file": path.name, "description": recipe.description,
         "recipe": {k: v for k, v in recipe.__dict__.items()}, "train_config": config,
-        "initial_weights": None if init is None else {
-            "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()},
+        "initial_weights": training.pop("initial_weights", None),
         "training": {**training, "total_minutes": (time.perf_counter() - started) / 60},
         "split": data.split_record, "calibration": {
             "threshold_best_f1": cal.threshold_best_f1, "threshold_knee": cal.threshold_knee,
