@@ -201,8 +201,10 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
           init: Path | None = None, skip_training: bool = False) -> Path:
     started = time.perf_counter()
     data = prepare(recipe, data_root)
-    say(f"{recipe.name}: {len({s.name for s in data.train})} training images ({len(data.train)} with the crowded "
-        f"ones repeated), {len(data.val)} validation, {len(data.held_out)} held-out images")
+    unique = len({s.name for s in data.train})
+    repeated = f" ({len(data.train)} with the crowded ones repeated)" if len(data.train) > unique else ""
+    say(f"{recipe.name}: {unique} training images{repeated}, {len(data.val)} validation, "
+        f"{len(data.held_out)} held-out images")
     run_dir = out / ".runs" / recipe.name
     init = initial_weights(recipe, init)
     config, training = finished_training(recipe, data, run_dir, minutes, say, init, skip_training)

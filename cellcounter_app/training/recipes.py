@@ -49,9 +49,9 @@ class Recipe:
     minutes: float = 35.0
     val_fraction: float = 0.1
     seed: int = 0
-    synthetic: dict[str, Any] = field(default_factory=dict)
-    """``generate_dataset`` arguments plus ``n`` (0: no synthetic images)."""
-    synthetic_val: int = 0
+    synthetic: tuple[dict[str, Any], ...] = ()
+    """Groups of generated images: ``generate_dataset`` arguments plus ``n`` (training images) and
+    ``n_val`` (validation images) each."""
     init_from: str = ""
     """Weights (``.pt``, relative to the repository) the training starts from; empty: from scratch.
     They must come from a run with the same seed and split, or validation images leak into training."""
@@ -80,8 +80,13 @@ RECIPES: dict[str, Recipe] = {
         name="cells", version="1.0.0", in_channels=3, canonical_diameter=20.0,
         description="Fluorescent cell bodies in any stain colour (neurons in brain slices, cultured cells,"
                     " nuclei), grey or RGB.",
-        synthetic={"n": 240, "kind": "mixed", "colour": "random", "shape": (256, 256), "diameter_px": (14, 30)},
-        synthetic_val=24, init_from="models/nuclei.pt", learning_rate=5e-4, max_repeat=4,
+        synthetic=(
+            {"n": 300, "n_val": 24, "kind": "cells", "colour": "random", "shape": (384, 384),
+             "diameter_px": (14, 40)},
+            {"n": 200, "n_val": 12, "kind": "mixed", "colour": "random", "shape": (256, 256),
+             "diameter_px": (14, 30)},
+        ),
+        init_from="models/nuclei.pt", learning_rate=5e-4,
     ),
 }
 
@@ -104,13 +109,16 @@ def prepare(recipe: Recipe, data_root: Path) -> PreparedData:
     held_out = [s for s in samples if is_held_out(s.name)]
     pool = [s for s in samples if not is_held_out(s.name)]
     train, val, record = split_samples(pool, recipe.val_fraction, recipe.seed)
-    extra = dict(recipe.synthetic)
-    n_synthetic = int(extra.pop("n", 0))
-    if n_synthetic:
-        train += generate_dataset(n_synthetic, recipe.seed + 1, channels=recipe.in_channels, **extra)
-        val += generate_dataset(recipe.synthetic_val, recipe.seed + 2, channels=recipe.in_channels, **extra)
-    record = {**record, "held_out": sorted(s.name for s in held_out), "synthetic_train": n_synthetic,
-              "synthetic_val": recipe.synthetic_val if n_synthetic else 0}
+    n_train = n_val = 0
+    for group, spec in enumerate(recipe.synthetic):
+        extra = dict(spec)
+        n, n_group_val = int(extra.pop("n", 0)), int(extra.pop("n_val", 0))
+        # seeds 1, 2 for the first group's training and validation images, 3, 4 for the second, ...
+        train += generate_dataset(n, recipe.seed + 2 * group + 1, channels=recipe.in_channels, **extra)
+        val += generate_dataset(n_group_val, recipe.seed + 2 * group + 2, channels=recipe.in_channels, **extra)
+        n_train, n_val = n_train + n, n_val + n_group_val
+    record = {**record, "held_out": sorted(s.name for s in held_out), "synthetic_train": n_train,
+              "synthetic_val": n_val}
     d = recipe.canonical_diameter
     return PreparedData(
         train=repeat_by_cells([_canonical(s, d) for s in train], recipe.max_repeat),

@@ -31,3 +31,24 @@ def test_recipes_that_start_from_weights_name_a_file_in_the_repository():
     for recipe in RECIPES.values():
         if recipe.init_from:
             assert (ROOT / recipe.init_from).is_file(), recipe.init_from
+
+
+def test_prepare_adds_each_synthetic_group_with_its_own_training_and_validation_seeds(monkeypatch, tmp_path):
+    from cellcounter_app.training import recipes
+    from cellcounter_app.training.recipes import Recipe, prepare
+
+    real = [sample_with(4 + i, f"set/train/img{i}") for i in range(10)]
+    monkeypatch.setattr(recipes, "load_shared_sets", lambda root, channels: list(real))
+    recipe = Recipe(
+        name="t", version="0", description="", in_channels=3, canonical_diameter=8.0, val_fraction=0.2,
+        synthetic=({"n": 2, "n_val": 1, "kind": "cells", "shape": (64, 64), "diameter_px": (10, 14)},
+                   {"n": 1, "n_val": 1, "kind": "mixed", "shape": (64, 64), "diameter_px": (10, 14)}),
+    )
+    data = prepare(recipe, tmp_path)
+    train = sorted(s.name for s in data.train if s.name.startswith("synthetic"))
+    val = sorted(s.name for s in data.val if s.name.startswith("synthetic"))
+    assert train == ["synthetic-cells-1-0000", "synthetic-cells-1-0001", "synthetic-mixed-3-0000"]
+    assert val == ["synthetic-cells-2-0000", "synthetic-mixed-4-0000"]
+    assert (data.split_record["synthetic_train"], data.split_record["synthetic_val"]) == (3, 2)
+    assert len([s for s in data.val if not s.name.startswith("synthetic")]) == 2
+    assert all(s.image.shape[0] == 3 for s in data.train + data.val if s.name.startswith("synthetic"))
