@@ -245,7 +245,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
         "name": recipe.name, "version": recipe.version, "file": path.name, "description": recipe.description,
         "recipe": {k: v for k, v in recipe.__dict__.items()}, "train_config": config,
         "initial_weights": training.pop("initial_weights", None),
-        "training": {**training, "total_minutes": (time.perf_counter() - started) / 60},
+        "training": {**training, "total_minutes": (time.perf_counter() - started) / 60
+                     + (training["minutes"] if skip_training else 0.0)},
         "split": data.split_record, "calibration": {
             "threshold_best_f1": cal.threshold_best_f1, "threshold_knee": cal.threshold_knee,
             "min_size": cal.min_size, "f1": cal.f1, "precision": cal.precision, "recall": cal.recall,
