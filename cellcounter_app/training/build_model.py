@@ -176,13 +176,15 @@ def finished_training(recipe: Recipe, data, run_dir: Path, minutes: float | None
         record = json.loads(record_path.read_text())
         say(f"using the finished training in {run_dir} ({record['steps']} steps, {record['minutes']:.1f} min)")
         return record.pop("train_config"), record
+    # hashed before training: the file may be replaced while a long run goes on
+    started_from = None if init is None else {
+        "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}
     config, finished = run_training(recipe, data, run_dir, minutes, say, init)
     record = {"best_checkpoint": str(finished.best_checkpoint), "steps": finished.steps,
               "minutes": finished.seconds / 60, "stop": finished.reason,
               "best_validation_f1_at_0.5": finished.best_val_f1,
               "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",
-              "initial_weights": None if init is None else {
-                  "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}}
+              "initial_weights": started_from}
     record_path.write_text(json.dumps({**record, "train_config": config.to_dict()}, indent=2))
     return config.to_dict(), record
 

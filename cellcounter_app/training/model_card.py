@@ -35,8 +35,8 @@ def markdown(card: dict[str, Any]) -> str:
         f"- Network: {card['recipe']['network']}, {card['recipe']['in_channels']} input channel(s), "
         f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px, batch {card['recipe']['batch_size']}.",
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
-           f"`{card['initial_weights']['sha256'][:16]}…`, an earlier version of a bundled model: same seed and"
-           " split, so the validation and held-out images were never trained on)."]
+           f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
+           " validation and held-out images were never trained on."]
           if card.get("initial_weights") else []),
         f"- {training['steps']} steps in {training['minutes']:.1f} min ({training['stop']}) on {training['hardware']};"
         f" whole build {training['total_minutes']:.1f} min.",

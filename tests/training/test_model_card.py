@@ -40,7 +40,7 @@ def test_card_reports_accuracy_against_classical_and_the_recipe(tmp_path):
 
 def test_card_names_the_weights_a_continued_training_started_from():
     text = markdown(card(initial_weights={"file": "nuclei.pt", "sha256": "ab" * 32}))
-    assert "Started from the weights `nuclei.pt` (sha256 `abababababababab…`" in text
+    assert "Started from the weights `nuclei.pt` (sha256 `abababababababab…`), trained with the same seed" in text
 
 
 def test_card_shows_the_calibrated_cell_size():
