@@ -189,7 +189,7 @@ def finished_training(recipe: Recipe, data, run_dir: Path, minutes: float | None
     return config.to_dict(), record
 
 
-def validation_images(data_root: Path, data, sets: dict[str, list]) -> list[tuple[LoadedImage, np.ndarray]]:
+def validation_images(data, sets: dict[str, list]) -> list[tuple[LoadedImage, np.ndarray]]:
     """The validation split as engine input: the real images read from their files, the generated ones from memory."""
     pairs = [(read_image(path), truth) for path, truth in sets.get("validation split (real images)", [])]
     for sample in data.val:
@@ -231,7 +231,7 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     best = load_checkpoint(best_checkpoint)
     save_checkpoint(path.with_suffix(".pt"), dataclasses.replace(best, optimizer={}, scheduler=None, scaler=None))
     sets = evaluation_sets(data_root, data.split_record.get("val", []))
-    scale = calibrate_scale(OnnxModel(path, use_gpu=False), validation_images(data_root, data, sets), say=say)
+    scale = calibrate_scale(OnnxModel(path, use_gpu=False), validation_images(data, sets), say=say)
     say(f"size factor {scale.factor:g}: the model declares cells of {scale.diameter_px(recipe.canonical_diameter)} px")
     meta = dataclasses.replace(meta, diameter_px=scale.diameter_px(recipe.canonical_diameter),
                                metrics={**meta.metrics, "size_factor": scale.factor})
