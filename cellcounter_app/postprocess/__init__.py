@@ -7,6 +7,7 @@ Arrays in, arrays out.  `postprocess` runs the whole chain with a
 from __future__ import annotations
 
 from .chain import postprocess
+from .grow import grow_labels
 from .params import PARAM_SPECS, SPECS_BY_NAME, ParamSpec, PostprocessParams
 from .split import split_touching
 from .steps import binarize, drop_border, fill_holes, relabel, remove_small
@@ -19,6 +20,7 @@ __all__ = [
     "binarize",
     "drop_border",
     "fill_holes",
+    "grow_labels",
     "postprocess",
     "relabel",
     "remove_small",

@@ -9,6 +9,7 @@ from ..errors import ParameterError
 from ._checks import label_mask
 from ._holes import fill_label_holes
 from .params import PostprocessParams
+from .grow import grow_checked
 from .split import split_labels
 from .steps import binarize, border_ids, renumber
 
@@ -28,11 +29,13 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     5. if ``max_size`` > 0: remove objects larger than ``max_size`` px²;
     6. if ``exclude_border``: remove objects within ``border_margin`` px of the
        image border;
-    7. number the objects 1..n in raster order of their first pixel.
+    7. if ``grow`` > 0: enlarge the objects left by ``grow`` px into the
+       background, never into each other (`grow_labels`);
+    8. number the objects 1..n in raster order of their first pixel.
 
     The result equals running the public steps one after the other
     (`binarize`, `fill_holes`, `remove_small`, `split_touching`,
-    `remove_small`, `drop_border`, `relabel`), but the whole image is scanned
+    `remove_small`, `drop_border`, `grow_labels`, `relabel`), but the whole image is scanned
     fewer times: holes are looked for inside the objects' boxes only, and the
     size and border filters run together with the final renumbering (splitting
     leaves objects smaller than ``2 * min_size`` alone and never creates
@@ -77,4 +80,6 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     keep[0] = False
     if params.exclude_border:
         keep[border_ids(labels, params.border_margin)] = False
+    if params.grow:
+        labels = grow_checked(np.where(keep[labels], labels, 0), params.grow)
     return renumber(labels, keep)

@@ -89,6 +89,12 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
         help="Two cells are split only if their centres are at least this far apart.", size_power=1,
     ),
     ParamSpec(
+        "grow", "Grow cells by", int, 0, 0, 1_000, "px",
+        help="Enlarge every cell found by this many px into the background, never into a neighbour."
+             " Models that find cell interiors (3-class) set it to give back the whole cell.",
+        size_power=1,
+    ),
+    ParamSpec(
         "exclude_border", "Drop cells touching the border", bool, False,
         help="Discard objects that touch the image border (or come within the border margin).",
     ),
@@ -125,6 +131,7 @@ class PostprocessParams:
     max_size: int = 0
     split_touching: bool = True
     peak_min_distance: int = 30
+    grow: int = 0
     exclude_border: bool = False
     border_margin: int = 0
 

@@ -38,6 +38,7 @@ from .loop import EpochReport, FinishedReport, StepReport, train
 from .model_card import write_card
 from .recipes import LICENCE_NOTES, RECIPES, SAMPLE_STEMS, Recipe, prepare
 from .scale_calibration import array_image, calibrate_scale
+from .targets import rim_width
 from .validate import predict_probability, validation_params
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     best_checkpoint = Path(training.pop("best_checkpoint"))
     net = load_checkpoint_model(best_checkpoint).eval()
     cal = calibrate_on_validation(net, recipe, data)
+    if net.n_classes == 3:  # the cell class is the interior: grow it back by the boundary rim
+        cal = dataclasses.replace(cal, params=cal.params.replace(grow=rim_width()))
     say(f"calibrated: threshold {cal.threshold_best_f1:.3f} (knee {cal.threshold_knee:.3f}), "
         f"min size {cal.min_size} px², validation F1 {cal.f1:.3f}")
     meta = ModelMeta(

@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .networks import CResUnet, build_network
 
 __all__ = [
-    "FORMAT", "Checkpoint", "TrainingState", "adapt_input_channels", "load_checkpoint", "load_model",
+    "FORMAT", "Checkpoint", "TrainingState", "adapt_input_channels", "adapt_output_classes", "load_checkpoint", "load_model",
     "make_scheduler", "save_checkpoint",
 ]
 
@@ -122,6 +122,38 @@ def adapt_input_channels(weights: dict[str, torch.Tensor], in_channels: int) -> 
     else:
         raise ModelError(f"cannot adapt weights for {old.shape[1]} input channels to {in_channels}")
     return {**weights, key: new}
+
+
+BOUNDARY_START_LOGIT = -4.0
+"""Bias of a new boundary class: its probability starts below 2 % everywhere."""
+
+
+def adapt_output_classes(weights: dict[str, torch.Tensor], n_classes: int) -> dict[str, torch.Tensor]:
+    """``weights`` of a c-ResUnet re-shaped for ``n_classes`` outputs.
+
+    A binary network (one sigmoid logit ``z``) starts a 3-class one
+    (background / cell / boundary, softmax) with the logits ``(0, z, -4)``:
+    the cell probability is then ``sigmoid(z)`` within 2 % and the boundary
+    class starts near zero, so fine-tuning begins from the binary network's
+    answer instead of from a random head.  Any other change of the number of
+    classes is refused.
+
+    >>> w = {"head.weight": torch.full((1, 2, 1, 1), 0.5), "head.bias": torch.tensor([1.0])}
+    >>> new = adapt_output_classes(w, 3)
+    >>> new["head.weight"].flatten().tolist(), new["head.bias"].tolist()
+    ([0.0, 0.0, 0.5, 0.5, 0.0, 0.0], [0.0, 1.0, -4.0])
+    """
+    weight, bias = weights.get("head.weight"), weights.get("head.bias")
+    if weight is None or bias is None:
+        raise ModelError("these weights have no output layer: not a c-ResUnet")
+    if weight.shape[0] == n_classes:
+        return weights
+    if weight.shape[0] != 1 or n_classes != 3:
+        raise ModelError(f"cannot adapt weights for {weight.shape[0]} output classes to {n_classes}")
+    new_weight = torch.zeros((3, *weight.shape[1:]), dtype=weight.dtype)
+    new_weight[1] = weight[0]
+    new_bias = torch.tensor([0.0, float(bias[0]), BOUNDARY_START_LOGIT], dtype=bias.dtype)
+    return {**weights, "head.weight": new_weight, "head.bias": new_bias}
 
 
 def load_model(path: str | os.PathLike[str]) -> CResUnet:

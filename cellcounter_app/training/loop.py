@@ -19,7 +19,7 @@ from typing import Callable, Generator, Iterable, Iterator, Sequence, Union
 import torch
 
 from ..errors import ParameterError
-from .checkpoint import TrainingState, adapt_input_channels, load_checkpoint, make_scheduler
+from .checkpoint import TrainingState, adapt_input_channels, adapt_output_classes, load_checkpoint, make_scheduler
 from .config import TrainConfig
 from .data import Sample
 from .device import amp_dtype, autocast, describe_device, memory_format, pick_device, seed_everything
@@ -106,8 +106,8 @@ def train(
     initial_weights : path, optional
         A checkpoint (or weights file) of the same network to start from
         (fine-tuning): only its weights are used; optimiser and counters start fresh.
-        Weights of a grey network start an RGB one and back (`adapt_input_channels`).
-        They are validated first (an `EpochReport` with ``epoch`` 0 and no
+        Weights of a grey network start an RGB one and back (`adapt_input_channels`),
+        a binary network starts a 3-class one (`adapt_output_classes`).  They are validated first (an `EpochReport` with ``epoch`` 0 and no
         training loss) and are the best checkpoint until an epoch beats them,
         so fine-tuning never returns a model worse on the validation images.
     cancel : callable, optional
@@ -140,7 +140,8 @@ def train(
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype(device) == torch.float16)
     state = TrainingState(config, model, optimizer, scheduler, scaler)
     if initial_weights is not None and resume_from is None:
-        model.load_state_dict(adapt_input_channels(load_checkpoint(initial_weights).model, config.in_channels))
+        weights = adapt_input_channels(load_checkpoint(initial_weights).model, config.in_channels)
+        model.load_state_dict(adapt_output_classes(weights, config.n_classes))
     if resume_from is not None:
         state.restore(load_checkpoint(resume_from), best_path=Path(resume_from).parent / "best.pt")
     loss_fn = make_loss(config.loss, config.loss_options).to(device)

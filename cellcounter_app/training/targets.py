@@ -26,11 +26,14 @@ from scipy import ndimage as ndi
 from ..errors import ParameterError
 from .data import median_diameter
 
+BOUNDARY_WIDTH = 2
+"""Default width (px) of the cut between touching cells, at the training size."""
+
 WEIGHT_CUTOFF = 3.5
 """``d1 + d2`` beyond this many sigma counts as far (the weight term is < 0.3 % of ``w0``)."""
 
 
-def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int = 2,
+def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int = BOUNDARY_WIDTH,
                  weight_sigma_factor: float = 0.5, w0: float = 10.0,
                  diameter_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel target classes and loss weights for one label image.
@@ -88,6 +91,15 @@ def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int 
         target = (foreground & ~contact).astype(np.uint8)
     diameter = median_diameter(labels) if diameter_px is None else float(diameter_px)
     return target, weight_map(labels, weight_sigma_factor * diameter, w0)
+
+
+def rim_width(boundary_width: int = BOUNDARY_WIDTH) -> int:
+    """Width (px) of the boundary rim of a 3-class target: what a cell interior must grow to be the cell.
+
+    >>> rim_width(), rim_width(3)
+    (1, 2)
+    """
+    return math.ceil(boundary_width / 2)
 
 
 def weight_map(labels: np.ndarray, sigma: float, w0: float = 10.0) -> np.ndarray:

@@ -12,6 +12,7 @@ from cellcounter_app.postprocess import (
     binarize,
     drop_border,
     fill_holes,
+    grow_labels,
     postprocess,
     relabel,
     remove_small,
@@ -49,7 +50,7 @@ def step_by_step(probability: np.ndarray, params: PostprocessParams) -> np.ndarr
     labels = remove_small(labels, 0, params.max_size)
     if params.exclude_border:
         labels = drop_border(labels, params.border_margin)
-    return relabel(labels)
+    return relabel(grow_labels(labels, params.grow))
 
 
 def test_two_touching_cells_and_one_lone_cell():
@@ -74,6 +75,7 @@ def test_chain_equals_the_steps_one_after_the_other(seed):
         peak_min_distance=int(rng.integers(1, 10)),
         exclude_border=bool(seed % 2),
         border_margin=int(rng.integers(0, 4)),
+        grow=int(rng.integers(0, 3)) if seed % 5 else 0,
     )
     if seed % 3 == 0:
         params = params.replace(max_size=params.min_size + 300)

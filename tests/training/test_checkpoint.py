@@ -96,3 +96,23 @@ def test_adapt_input_channels_keeps_grey_output_and_refuses_other_layouts():
         adapt_input_channels(two, 3)
     with pytest.raises(ModelError, match="no colour layer"):
         adapt_input_channels({"head.weight": torch.ones(1)}, 3)
+
+
+def test_a_binary_network_starts_a_three_class_one_with_nearly_its_answer():
+    from cellcounter_app.training.checkpoint import adapt_output_classes
+
+    torch.manual_seed(0)
+    binary = CResUnet(in_channels=1, n_classes=1, base=4).eval()
+    three = CResUnet(in_channels=1, n_classes=3, base=4).eval()
+    three.load_state_dict(adapt_output_classes(binary.state_dict(), 3))
+    image = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        cell = torch.sigmoid(binary(image))[:, 0]
+        classes = torch.softmax(three(image), dim=1)
+    assert torch.allclose(classes[:, 1], cell, atol=0.02)      # the cell class
+    assert float(classes[:, 2].max()) < 0.02                     # boundary starts near zero
+    assert adapt_output_classes(three.state_dict(), 3) is not None
+    with pytest.raises(ModelError, match="3 output classes to 1"):
+        adapt_output_classes(three.state_dict(), 1)
+    with pytest.raises(ModelError, match="no output layer"):
+        adapt_output_classes({"colour.weight": torch.ones(1)}, 3)

@@ -157,6 +157,16 @@ def test_grey_weights_start_an_rgb_network(tmp_path):
     assert torch.allclose(rgb_net.head.weight, grey_net.head.weight, atol=1e-4)
 
 
+def test_binary_weights_start_a_three_class_network_with_the_same_validation_score(tmp_path):
+    _, base_epochs, base = run(config(tmp_path / "binary", epochs=30))
+    _, epochs, three = run(config(tmp_path / "three", n_classes=3, loss="ce", max_steps=1, learning_rate=1e-6),
+                           initial_weights=base.best_checkpoint)
+    assert load_model(three.best_checkpoint).n_classes == 3
+    # epoch 0 scores the adapted starting weights: the cell class is the binary network's answer
+    assert epochs[0].epoch == 0
+    assert epochs[0].val_f1 == pytest.approx(max(e.val_f1 for e in base_epochs), abs=0.05)
+
+
 def test_starting_weights_are_scored_first_and_kept_when_training_makes_them_worse(tmp_path):
     _, base_epochs, base = run(config(tmp_path / "base", epochs=30))
     base_f1 = max(e.val_f1 for e in base_epochs)
