@@ -29,7 +29,7 @@ from ..evaluation import TRUTH_SIZE, evaluate_model, json_safe, load_pairs
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from ..io import LoadedImage, read_image
 from ..postprocess.size import SizeSetting
-from .calibrate import calibrate
+from .calibrate import calibrate, calibrate_grow
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checkpoint import load_model as load_checkpoint_model
 from .config import TrainConfig
@@ -38,7 +38,6 @@ from .loop import EpochReport, FinishedReport, StepReport, train
 from .model_card import write_card
 from .recipes import LICENCE_NOTES, RECIPES, SAMPLE_STEMS, Recipe, prepare
 from .scale_calibration import array_image, calibrate_scale
-from .targets import rim_width
 from .validate import predict_probability, validation_params
 
 log = logging.getLogger(__name__)
@@ -74,11 +73,16 @@ def run_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say
 
 
 def calibrate_on_validation(net, recipe: Recipe, data):
+    """Threshold and minimum size (best validation F1); ``grow`` too for networks that find cell cores."""
     probabilities = [predict_probability(net, s.image) for s in data.val]
     truths = [s.labels for s in data.val]
     base = validation_params(recipe.canonical_diameter)
-    return calibrate(probabilities, truths, base, max_distance=recipe.canonical_diameter / 2,
-                     thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3), min_size_fractions=(0.0, 0.15, 0.3))
+    cal = calibrate(probabilities, truths, base, max_distance=recipe.canonical_diameter / 2,
+                    thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3), min_size_fractions=(0.0, 0.15, 0.3))
+    if net.n_classes == 3 or recipe.target == "distance":  # interiors / cores: grow them back to the cells
+        grow, _ = calibrate_grow(probabilities, truths, cal.params)
+        cal = dataclasses.replace(cal, params=cal.params.replace(grow=grow))
+    return cal
 
 
 def evaluation_sets(data_root: Path, val_names: list[str]) -> dict[str, list]:
@@ -214,10 +218,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
     best_checkpoint = Path(training.pop("best_checkpoint"))
     net = load_checkpoint_model(best_checkpoint).eval()
     cal = calibrate_on_validation(net, recipe, data)
-    if net.n_classes == 3:  # the cell class is the interior: grow it back by the boundary rim
-        cal = dataclasses.replace(cal, params=cal.params.replace(grow=rim_width()))
     say(f"calibrated: threshold {cal.threshold_best_f1:.3f} (knee {cal.threshold_knee:.3f}), "
-        f"min size {cal.min_size} px², validation F1 {cal.f1:.3f}")
+        f"min size {cal.min_size} px², grow {cal.params.grow} px, validation F1 {cal.f1:.3f}")
     meta = ModelMeta(
         name=recipe.name, version=recipe.version, description=recipe.description,
         architecture=f"{recipe.network} ({sum(p.numel() for p in net.parameters()):,} parameters)",

@@ -52,6 +52,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "schedule": ("plateau", "onecycle", "constant"),
     "device": ("auto", "cuda", "mps", "cpu"),
     "loss": tuple(LOSS_TERMS),
+    "target": ("mask", "distance"),
 }
 
 LOSS_OPTION_SPECS: tuple[ParamSpec, ...] = (
@@ -182,6 +183,9 @@ class TrainConfig:
     seed: int = 0
     augment: bool = True
     use_weight_map: bool = True
+    target: str = "mask"
+    """What a binary network learns: ``mask`` (cells with cut contacts) or ``distance`` (each cell's
+    distance to its outline, 1 at its centre: touching cells meet in a valley; see `targets.make_targets`)."""
     mixed_precision: bool = True
     channels_last: bool = True
 
@@ -202,6 +206,8 @@ class TrainConfig:
         if (self.loss in MULTICLASS_LOSSES) != (self.n_classes > 1):
             kind = "a 3-class loss (ce, ce_dice)" if self.n_classes > 1 else "a binary loss"
             raise ParameterError(f"n_classes={self.n_classes} needs {kind}, got loss {self.loss!r}")
+        if self.target == "distance" and self.n_classes != 1:
+            raise ParameterError(f"the distance target needs n_classes=1, got {self.n_classes}")
         if self.crop_size % 16:
             raise ParameterError(f"crop_size must be a multiple of 16, got {self.crop_size}")
         if isinstance(self.loss_options, Mapping):

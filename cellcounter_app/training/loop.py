@@ -148,13 +148,13 @@ def train(
     dataset = CropDataset(
         train_samples, crop_size=config.crop_size, n_classes=config.n_classes, in_channels=config.in_channels,
         crops_per_image=config.crops_per_image, seed=config.seed,
-        augment=augment_factory(config.augment), use_weight_map=config.use_weight_map,
+        augment=augment_factory(config.augment), use_weight_map=config.use_weight_map, target=config.target,
     )
     loader = make_loader(dataset, batch_size=config.batch_size, num_workers=config.num_workers, device=device)
     validator = Validator(
         val_samples, n_classes=config.n_classes, in_channels=config.in_channels, loss=loss_fn, device=device,
         params=config.val_params, max_distance=config.match_distance, mixed_precision=use_amp,
-        memory_format=fmt, use_weight_map=config.use_weight_map,
+        memory_format=fmt, use_weight_map=config.use_weight_map, target=config.target,
     )
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)

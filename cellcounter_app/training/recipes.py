@@ -57,6 +57,8 @@ class Recipe:
     They must come from a run with the same seed and split, or validation images leak into training."""
     max_repeat: int = 1
     """Training images with many cells are drawn up to this many times per epoch (see `repeat_by_cells`)."""
+    target: str = "mask"
+    """What the network learns (`TrainConfig.target`): the cut cell mask or each cell's distance map."""
 
     def train_config(self, output_dir: Path, minutes: float | None = None) -> dict[str, Any]:
         return {
@@ -66,7 +68,7 @@ class Recipe:
             "crops_per_image": self.crops_per_image, "epochs": 100_000,
             "max_minutes": self.minutes if minutes is None else minutes,
             "match_distance": self.canonical_diameter / 2, "seed": self.seed, "schedule": "plateau",
-            "patience": 3,
+            "patience": 3, "target": self.target,
         }
 
 

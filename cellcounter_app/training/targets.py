@@ -7,7 +7,13 @@ objects, so the target carries an explicit separation signal:
   where two cells touch set to 0 so that neighbours are split by a gap of
   ``boundary_width`` px;
 - **3-class**: 0 background, 1 cell interior, 2 cell boundary (the outer
-  ``ceil(boundary_width / 2)`` px of every cell, and every contact).
+  ``ceil(boundary_width / 2)`` px of every cell, and every contact);
+- **distance** (binary networks, ``kind="distance"``): each cell pixel's
+  distance to the cell's outline (to the background or a neighbour) divided
+  by the largest distance in that cell: 1 at the cell's centre, falling to
+  about 1/radius on its outline.  Two touching cells meet in a valley however
+  long their contact, so a threshold finds one core per cell; the cores are
+  grown back to the cells' outline by post-processing's ``grow``.
 
 The weight map is the U-Net one, ``w = 1 + w0 * exp(-(d1 + d2)^2 / (2 sigma^2))``
 with ``d1`` and ``d2`` the distances to the nearest and second-nearest cell:
@@ -35,7 +41,7 @@ WEIGHT_CUTOFF = 3.5
 
 def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int = BOUNDARY_WIDTH,
                  weight_sigma_factor: float = 0.5, w0: float = 10.0,
-                 diameter_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 diameter_px: float | None = None, kind: str = "mask") -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel target classes and loss weights for one label image.
 
     Parameters
@@ -54,11 +60,15 @@ def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int 
         Extra weight (>= 0) between cells; 0 gives a map of ones.
     diameter_px : float, optional
         Object diameter for ``sigma``; default the median of ``labels``.
+    kind : {"mask", "distance"}
+        For binary targets: the cut mask, or the normalised distance map
+        (float32 in [0, 1]; ``boundary_width`` is then not used).
 
     Returns
     -------
     target : ndarray
-        uint8 ``(H, W)``: 0/1 for binary targets, 0/1/2 for 3 classes.
+        uint8 ``(H, W)``: 0/1 for binary targets, 0/1/2 for 3 classes;
+        float32 for the distance map.
     weight : ndarray
         float32 ``(H, W)``, >= 1.
 
@@ -81,6 +91,11 @@ def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int 
         raise ParameterError(f"weight_sigma_factor must be > 0, got {weight_sigma_factor}")
     if not w0 >= 0:
         raise ParameterError(f"w0 must be >= 0, got {w0}")
+    if kind not in ("mask", "distance") or (kind == "distance" and n_classes == 3):
+        raise ParameterError(f"kind must be 'mask' (any n_classes) or 'distance' (1 or 2 classes), got {kind!r}")
+    diameter = median_diameter(labels) if diameter_px is None else float(diameter_px)
+    if kind == "distance":
+        return distance_target(labels), weight_map(labels, weight_sigma_factor * diameter, w0)
     foreground = labels > 0
     contact = foreground & _differs(labels, int(boundary_width) + 1, ignore_background=True)
     if n_classes == 3:
@@ -89,17 +104,34 @@ def make_targets(labels: np.ndarray, n_classes: int = 1, *, boundary_width: int 
         target[foreground & (_differs(labels, band, ignore_background=False) | contact)] = 2
     else:
         target = (foreground & ~contact).astype(np.uint8)
-    diameter = median_diameter(labels) if diameter_px is None else float(diameter_px)
     return target, weight_map(labels, weight_sigma_factor * diameter, w0)
 
 
-def rim_width(boundary_width: int = BOUNDARY_WIDTH) -> int:
-    """Width (px) of the boundary rim of a 3-class target: what a cell interior must grow to be the cell.
+def distance_target(labels: np.ndarray) -> np.ndarray:
+    """Each cell's Euclidean distance to its outline over its largest one (float32, 0 outside cells).
 
-    >>> rim_width(), rim_width(3)
-    (1, 2)
+    A pixel's distance counts to the nearest pixel not of its own cell, so a
+    contact with a neighbour is an outline; the image edge is not (a cell cut
+    by the edge keeps its inside distances).
+
+    >>> labels = np.zeros((5, 9), np.int32)
+    >>> labels[:, 1:4], labels[:, 4:8] = 1, 2
+    >>> distance_target(labels)[2].round(2).tolist()
+    [0.0, 0.5, 1.0, 0.5, 0.5, 1.0, 1.0, 0.5, 0.0]
     """
-    return math.ceil(boundary_width / 2)
+    labels = _check_labels(labels)
+    target = np.zeros(labels.shape, np.float32)
+    height, width = labels.shape
+    for index, box in enumerate(ndi.find_objects(labels), start=1):
+        if box is None:
+            continue
+        # one pixel of context on each side, unless the box is at the image edge
+        window = (slice(max(box[0].start - 1, 0), min(box[0].stop + 1, height)),
+                  slice(max(box[1].start - 1, 0), min(box[1].stop + 1, width)))
+        inside = labels[window] == index
+        distance = ndi.distance_transform_edt(inside)
+        target[window][inside] = (distance[inside] / distance.max()).astype(np.float32)
+    return target
 
 
 def weight_map(labels: np.ndarray, sigma: float, w0: float = 10.0) -> np.ndarray:

@@ -71,12 +71,14 @@ class CropDataset(Dataset):
         Called with a per-crop seed; the callable it returns augments the crop.
     use_weight_map : bool
         Return the weight maps of `make_targets`, or ones.
+    target : {"mask", "distance"}
+        The binary target's kind (`make_targets`'s ``kind``).
     """
 
     def __init__(
         self, samples: Sequence[Sample], *, crop_size: int, n_classes: int, in_channels: int,
         crops_per_image: int = 1, seed: int = 0, augment: AugmentFactory | None = None,
-        use_weight_map: bool = True,
+        use_weight_map: bool = True, target: str = "mask",
     ):
         if not samples:
             raise ParameterError("a training dataset needs at least one sample, got none")
@@ -84,7 +86,7 @@ class CropDataset(Dataset):
         self.inputs = [dataclasses.replace(s, image=model_input(s.image, in_channels)) for s in self.samples]
         self.crop_size, self.n_classes = crop_size, n_classes
         self.crops_per_image, self.seed = crops_per_image, seed
-        self.augment, self.use_weight_map = augment, use_weight_map
+        self.augment, self.use_weight_map, self.target = augment, use_weight_map, target
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -102,7 +104,7 @@ class CropDataset(Dataset):
         if self.augment is not None:
             image, labels = self.augment(int(rng.integers(2**31)))(image, labels)
         diameter = crop.diameter_px if np.isfinite(crop.diameter_px) and crop.diameter_px > 0 else None
-        target, weight = make_targets(labels, self.n_classes, diameter_px=diameter)
+        target, weight = make_targets(labels, self.n_classes, diameter_px=diameter, kind=self.target)
         return to_tensors(image, target, weight if self.use_weight_map else None, self.n_classes)
 
 

@@ -126,21 +126,23 @@ class Validator:
         As in training (`device.autocast`, `device.memory_format`).
     use_weight_map : bool
         Weigh the validation loss with the targets' weight maps.
+    target : {"mask", "distance"}
+        The binary target's kind, for the validation loss (`make_targets`).
     """
 
     def __init__(
         self, samples: Sequence[Sample], *, n_classes: int, in_channels: int, loss: nn.Module,
         device: torch.device, params: PostprocessParams | None = None, max_distance: float = 0.0,
         mixed_precision: bool = False, memory_format: torch.memory_format = torch.contiguous_format,
-        use_weight_map: bool = True,
+        use_weight_map: bool = True, target: str = "mask",
     ):
         self.images = [model_input(s.image, in_channels) for s in samples]
         self.truths = [np.asarray(s.labels) for s in samples]
         self.true_points = [centroids(t) for t in self.truths]
         self.targets = []
         for image, truth in zip(self.images, self.truths):
-            target, weight = make_targets(truth, n_classes)
-            self.targets.append(to_tensors(image, target, weight if use_weight_map else None, n_classes)[1:])
+            goal, weight = make_targets(truth, n_classes, kind=target)
+            self.targets.append(to_tensors(image, goal, weight if use_weight_map else None, n_classes)[1:])
         self.diameter = median_diameter(self.truths)
         self.params = params if params is not None else validation_params(self.diameter)
         self.max_distance = max_distance if max_distance > 0 else self.diameter

@@ -75,3 +75,18 @@ def test_thresholds_outside_the_parameter_range_are_refused():
     prob, truth = case(0)
     with pytest.raises(ParameterError, match="between 0.01 and 0.99, got values from 0 to 0.5"):
         calibrate([prob], [truth], BASE, max_distance=10, thresholds=[0.0, 0.5])
+
+
+def test_grow_is_chosen_so_the_cores_found_get_the_cells_median_area():
+    from cellcounter_app.training.calibrate import calibrate_grow
+
+    yy, xx = np.mgrid[:64, :96]
+    truth = np.zeros((64, 96), np.int32)
+    core = np.zeros((64, 96))
+    for index, (r, c) in enumerate([(20, 20), (20, 50), (44, 30), (44, 70)], start=1):
+        truth[(yy - r) ** 2 + (xx - c) ** 2 <= 81] = index
+        core[(yy - r) ** 2 + (xx - c) ** 2 <= 25] = 0.9
+    grow, table = calibrate_grow([core], [truth], PostprocessParams(min_size=0, split_touching=False))
+    assert grow == 4
+    assert [row["grow"] for row in table][:5] == [0, 1, 2, 3, 4]
+    assert table[0]["area_ratio"] < 0.4 and abs(table[grow]["area_ratio"] - 1.0) < 0.1

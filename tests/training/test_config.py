@@ -41,6 +41,8 @@ def test_round_trip_through_json():
     ({"n_classes": 3, "loss": "dice"}, "n_classes=3 needs a 3-class loss"),
     ({"loss": "ce"}, "n_classes=1 needs a binary loss"),
     ({"output_dir": ""}, "output_dir must name the folder"),
+    ({"target": "edges"}, "target must be one of mask, distance, got 'edges'"),
+    ({"target": "distance", "n_classes": 3}, "the distance target needs n_classes=1, got 3"),
 ])
 def test_bad_values_are_refused_with_the_range(changes, message):
     values = {"output_dir": "runs/x", **changes}

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 
 torch = pytest.importorskip("torch")
 
@@ -138,6 +139,22 @@ def test_three_class_rgb_network_trains_with_augmentation(tmp_path):
     assert done.reason == "completed" and all(math.isfinite(s.loss) for s in steps)
     model = load_model(done.best_checkpoint)
     assert (model.n_classes, model.in_channels) == (3, 3)
+
+
+def test_a_network_learns_the_distance_target_and_finds_the_discs(tmp_path):
+    steps, epochs, done = run(config(tmp_path, target="distance", loss="bce", epochs=30, learning_rate=1e-2))
+    first, last = np.mean([s.loss for s in steps[:6]]), np.mean([s.loss for s in steps[-6:]])
+    assert last < 0.75 * first
+    assert done.best_val_f1 > 0.5
+    net = load_model(done.best_checkpoint)
+    image = torch.from_numpy(VAL[0].image[None].astype(np.float32))
+    with torch.no_grad():
+        output = torch.sigmoid(net(image))[0, 0].numpy()
+    truth = VAL[0].labels
+    # the output is a distance map: higher at the disc centres than at their rims
+    rims = (truth > 0) & ~ndi.binary_erosion(truth > 0)
+    centres = ndi.binary_erosion(truth > 0, iterations=4)
+    assert output[centres].mean() > output[rims].mean() + 0.1
 
 
 def test_training_needs_validation_samples(tmp_path):

@@ -94,6 +94,8 @@ def test_ids_need_not_be_consecutive():
     ({"boundary_width": 0}, "boundary_width must be an integer >= 1"),
     ({"weight_sigma_factor": 0.0}, "weight_sigma_factor must be > 0"),
     ({"w0": -1.0}, "w0 must be >= 0"),
+    ({"kind": "edges"}, "kind must be 'mask'"),
+    ({"kind": "distance", "n_classes": 3}, "kind must be 'mask'"),
 ])
 def test_bad_arguments_are_refused(kwargs, message):
     with pytest.raises(ParameterError, match=message):
@@ -103,3 +105,26 @@ def test_bad_arguments_are_refused(kwargs, message):
 def test_float_labels_are_refused():
     with pytest.raises(ParameterError, match="integer image"):
         make_targets(TOUCHING.astype(np.float32))
+
+
+def test_distance_target_peaks_at_each_centre_and_touching_cells_meet_in_a_valley():
+    target, weight = make_targets(TOUCHING, kind="distance")
+    assert target.dtype == np.float32 and float(target.min()) == 0.0
+    for index in (1, 2, 3):
+        inside = TOUCHING == index
+        assert float(target[inside].max()) == pytest.approx(1.0)
+        assert float(target[inside].min()) > 0.0
+    np.testing.assert_array_equal(target[TOUCHING == 0], 0.0)
+    # along the line through both centres: high, a valley at the contact, high again
+    line = target[32, 30:45]
+    assert line[0] == pytest.approx(1.0) and line[-1] > 0.8   # cell 2 lost its left side to cell 1
+    assert float(line.min()) < 0.2
+    assert ndi.label(target >= 0.5, structure=np.ones((3, 3)))[1] == 3
+    assert weight.shape == TOUCHING.shape and float(weight.max()) > 1.0
+
+
+def test_distance_target_keeps_a_cell_cut_by_the_image_edge_whole_inside():
+    labels = np.zeros((20, 20), np.int32)
+    labels[:8, 5:15] = 1                                   # cut by the top edge
+    target, _ = make_targets(labels, kind="distance")
+    assert target[0, 10] == pytest.approx(1.0)             # the edge is not an outline
