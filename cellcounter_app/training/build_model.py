@@ -29,7 +29,7 @@ from ..evaluation import TRUTH_SIZE, evaluate_model, json_safe, load_pairs
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from ..io import LoadedImage, read_image
 from ..postprocess.size import SizeSetting
-from .calibrate import calibrate, calibrate_grow
+from .calibrate import calibrate, with_grow
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checkpoint import load_model as load_checkpoint_model
 from .config import TrainConfig
@@ -79,10 +79,7 @@ def calibrate_on_validation(net, recipe: Recipe, data):
     base = validation_params(recipe.canonical_diameter)
     cal = calibrate(probabilities, truths, base, max_distance=recipe.canonical_diameter / 2,
                     thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3), min_size_fractions=(0.0, 0.15, 0.3))
-    if net.n_classes == 3 or recipe.target == "distance":  # interiors / cores: grow them back to the cells
-        grow, _ = calibrate_grow(probabilities, truths, cal.params)
-        cal = dataclasses.replace(cal, params=cal.params.replace(grow=grow))
-    return cal
+    return with_grow(cal, probabilities, truths, net.n_classes == 3 or recipe.target == "distance")
 
 
 def evaluation_sets(data_root: Path, val_names: list[str]) -> dict[str, list]:

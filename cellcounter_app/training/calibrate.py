@@ -8,6 +8,7 @@ model's metadata.  Numpy only: the probability maps come from any model.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -17,7 +18,7 @@ from ..errors import ParameterError
 from ..metrics import SweepResult, threshold_sweep
 from ..postprocess import PostprocessParams, postprocess
 
-__all__ = ["DEFAULT_MIN_SIZE_FRACTIONS", "Calibration", "calibrate", "calibrate_grow"]
+__all__ = ["DEFAULT_MIN_SIZE_FRACTIONS", "Calibration", "calibrate", "calibrate_grow", "with_grow"]
 
 DEFAULT_MIN_SIZE_FRACTIONS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.35, 0.5)
 """Minimum object area candidates, as fractions of the median true object area."""
@@ -187,3 +188,13 @@ def calibrate_grow(probabilities: Sequence[np.ndarray], truths: Sequence[np.ndar
             break
     best = min(table, key=lambda row: (abs(np.log(max(row["area_ratio"], 1e-9))), row["grow"]))
     return int(best["grow"]), table
+
+
+def with_grow(cal: Calibration, probabilities: Sequence[np.ndarray], truths: Sequence[np.ndarray],
+              finds_cores: bool) -> Calibration:
+    """``cal`` with its ``grow`` calibrated (`calibrate_grow`) when the network ``finds_cores``
+    (3-class interiors, distance maps), else unchanged."""
+    if not finds_cores:
+        return cal
+    grow, _ = calibrate_grow(probabilities, truths, cal.params)
+    return dataclasses.replace(cal, params=cal.params.replace(grow=grow))

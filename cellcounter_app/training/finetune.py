@@ -21,7 +21,7 @@ import numpy as np
 from ..atomic import atomic_write_bytes
 from ..errors import ModelError, ParameterError
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
-from .calibrate import calibrate
+from .calibrate import calibrate, with_grow
 from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
 from .config import TrainConfig
 from .data import Sample, rescale_to_diameter
@@ -108,8 +108,10 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
         raise ModelError("training stopped before any validation; nothing to export")
     net = load_network(finished.best_checkpoint)
     truths = [s.labels for s in val_set]
-    cal = calibrate([predict_probability(net, s.image) for s in val_set], truths, validation_params(diameter),
+    probabilities = [predict_probability(net, s.image) for s in val_set]
+    cal = calibrate(probabilities, truths, validation_params(diameter),
                     max_distance=diameter / 2, thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3))
+    cal = with_grow(cal, probabilities, truths, net.n_classes == 3)
     base_f1 = None
     if weights:
         base_net = load_network(weights)

@@ -63,6 +63,32 @@ def test_fine_tunes_from_a_base_model(trained, annotated, tmp_path, capsys):
     assert "base model" in capsys.readouterr().out
 
 
+def test_fine_tunes_a_three_class_base(trained, annotated, tmp_path):
+    import dataclasses
+
+    from cellcounter_app.training.checkpoint import adapt_output_classes, load_checkpoint, save_checkpoint
+    from cellcounter_app.training.export_onnx import export_onnx
+    from cellcounter_app.training.networks import build_network
+
+    binary = load_checkpoint(trained.with_suffix(".pt"))
+    network = {**binary.network, "n_classes": 3}
+    net = build_network(network)
+    net.load_state_dict(adapt_output_classes(binary.model, 3))
+    base = tmp_path / "three.onnx"
+    export_onnx(net.eval(), load_model(trained, use_gpu=False).meta, base)
+    save_checkpoint(base.with_suffix(".pt"), dataclasses.replace(binary, network=network, model=net.state_dict()))
+    out = tmp_path / "three-tuned.onnx"
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--base", str(base), "--out", str(out), *FAST])
+    assert code == 0
+    tuned = load_model(out, use_gpu=False)
+    assert tuned.meta.output == "softmax" and tuned.meta.boundary_channel == 2
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["config"]["n_classes"] == 3 and card["config"]["loss"] == "ce"
+    image, _ = disc_image(shape=(96, 96), centres=grid_centres(4, shape=(96, 96), spacing=28), seed=9)
+    assert tuned.predict(image).shape == image.shape
+
+
 def test_a_base_without_weights_is_a_clear_error(trained, annotated, tmp_path, capsys):
     lonely = tmp_path / "lonely.onnx"
     lonely.write_bytes(trained.read_bytes())

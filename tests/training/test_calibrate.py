@@ -90,3 +90,16 @@ def test_grow_is_chosen_so_the_cores_found_get_the_cells_median_area():
     assert grow == 4
     assert [row["grow"] for row in table][:5] == [0, 1, 2, 3, 4]
     assert table[0]["area_ratio"] < 0.4 and abs(table[grow]["area_ratio"] - 1.0) < 0.1
+
+
+def test_with_grow_only_touches_networks_that_find_cores():
+    from cellcounter_app.training.calibrate import with_grow
+
+    yy, xx = np.mgrid[:40, :40]
+    truth = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 100).astype(np.int32)
+    core = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 49).astype(float)
+    cal = calibrate([core], [truth], PostprocessParams(split_touching=False), max_distance=5,
+                    min_size_fractions=(0.0,))
+    assert with_grow(cal, [core], [truth], finds_cores=False) is cal
+    grown = with_grow(cal, [core], [truth], finds_cores=True)
+    assert grown.params.grow == 3 and grown.params.threshold == cal.params.threshold and grown.f1 == cal.f1
