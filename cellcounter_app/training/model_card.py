@@ -33,7 +33,8 @@ def markdown(card: dict[str, Any]) -> str:
         + (" (calibrated, see below)." if card["calibration"].get("size") else "."), "",
         "## Training", "",
         f"- Network: {card['recipe']['network']}, {card['recipe']['in_channels']} input channel(s), "
-        f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px, batch {card['recipe']['batch_size']}.",
+        + _output_words(card['recipe'])
+        + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px, batch {card['recipe']['batch_size']}.",
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
            f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
            " validation and held-out images were never trained on."]
@@ -49,7 +50,9 @@ def markdown(card: dict[str, Any]) -> str:
         "## Calibration (validation split, canonical size)", "",
         f"Threshold {cal['threshold_best_f1']:.3f} (best F1; knee {cal['threshold_knee']:.3f}), minimum size "
         f"{cal['min_size']} px² at the canonical size: F1 {cal['f1']:.3f}, precision {cal['precision']:.3f}, "
-        f"recall {cal['recall']:.3f}.", "",
+        f"recall {cal['recall']:.3f}."
+        + (f" The cells found are grown by {card['postprocess']['grow']} px (to the median area of the annotated"
+           " cells)." if card.get("postprocess", {}).get("grow") else ""), "",
         *_size_lines(card),
         "## Accuracy", "",
         "Counted through the engine (`cellcounter evaluate`), each image at the median diameter of its own labels"
@@ -68,6 +71,15 @@ def markdown(card: dict[str, Any]) -> str:
         "## Licence and data", "", card["licence"], "",
     ]
     return "\n".join(lines)
+
+
+def _output_words(recipe: dict[str, Any]) -> str:
+    """How the network's output is read, for the training line (empty for a plain cell probability)."""
+    if recipe.get("n_classes", 1) == 3:
+        return "3 classes (background / cell interior / boundary), "
+    if recipe.get("target") == "distance":
+        return "distance-map output, "
+    return ""
 
 
 def _working_diameter(card: dict[str, Any]) -> float:

@@ -52,3 +52,13 @@ def test_card_shows_the_calibrated_cell_size():
     assert "trained at 20 px, the model declares 25 px (size factor 0.8" in text
     assert "0.8: 0.930 (-1.0 %), 1: 0.920 (+3.5 %)" in text
     assert "cells are 20 px across." in markdown(card())
+
+
+def test_card_says_a_three_class_network_finds_interiors_and_how_much_they_grow():
+    value = card(postprocess={"threshold": 0.5, "grow": 1})
+    value["recipe"] = {**value["recipe"], "n_classes": 3, "loss": "ce_dice"}
+    text = markdown(value)
+    assert "1 input channel(s), 3 classes (background / cell interior / boundary), loss `ce_dice`" in text
+    assert "The cells found are grown by 1 px" in text
+    plain = markdown(card())
+    assert "3 classes" not in plain and "grown by" not in plain
