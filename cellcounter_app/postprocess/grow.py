@@ -20,8 +20,7 @@ def grow_labels(labels_or_mask: np.ndarray, distance: int) -> np.ndarray:
     """Add to each object the background pixels within ``distance`` px of it.
 
     A background pixel joins the object nearest to it (Euclidean distance
-    between pixel centres, ties to the object found first by the distance
-    transform), and only if that object is at most ``distance`` px away, so
+    between pixel centres, ties to the lower id), and only if that object is at most ``distance`` px away, so
     objects never merge and never overlap.
 
     Parameters
