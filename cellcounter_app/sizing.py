@@ -5,7 +5,9 @@ any input scale: shown cells three times too large, it finds fragments of
 its own size; shown the right scale, it finds whole cells.  So the estimate
 runs the model on a crop at several scales (powers of two around the model's
 diameter), converts the median detected diameter at each scale back to image
-pixels, and keeps the diameter that most scales agree on (within ±25 %).
+pixels, and keeps the diameter that most scales agree on (within ±25 %; when
+no scale has more support than another, the one most scales agree with
+within ±50 %).
 Each pass looks at no more than ``budget`` model pixels, so the estimate
 costs about as much as counting one 1000×1000 image.
 """
@@ -24,6 +26,7 @@ from .postprocess import postprocess
 
 SCALES = (4.0, 2.0, 1.0, 0.5, 0.25, 0.125)
 AGREEMENT = math.log(1.25)
+ROUGH_AGREEMENT = math.log(1.5)
 MIN_OBJECTS = 3
 
 
@@ -75,10 +78,13 @@ def _consensus(implied: dict[float, float], counts: dict[float, int], model_d: f
         return DiameterEstimate(float("nan"), 0.0, 0, implied)
     logs = {s: math.log(d) for s, d in valid.items()}
 
-    def score(s: float) -> tuple[int, float]:
-        """How many scales agree with this one; ties go to the best match of the model's size."""
+    def score(s: float) -> tuple[int, int, float]:
+        """How many scales agree with this one; ties go to the most scales roughly agreeing, then to
+        the best match of the model's size (the last resort: cells shown far too large break into
+        fragments of exactly the model's size)."""
         support = sum(1 for t in logs if abs(logs[t] - logs[s]) <= AGREEMENT)
-        return support, -abs(math.log(valid[s] * s / model_d))
+        rough = sum(1 for t in logs if abs(logs[t] - logs[s]) <= ROUGH_AGREEMENT)
+        return support, rough, -abs(math.log(valid[s] * s / model_d))
 
     best_scale = max(logs, key=score)
     members = [s for s, ld in logs.items() if abs(ld - logs[best_scale]) <= AGREEMENT]

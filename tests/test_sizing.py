@@ -78,3 +78,17 @@ def test_live_recount_reproduces_the_batch_count_of_a_shrunk_image():
     labels, _, summary = recount(result.probability, image, decision.params, scale=decision.scale)
     assert decision.scale == 0.5 and result.count == n == summary["count"]
     np.testing.assert_array_equal(labels, result.labels)
+
+
+def test_when_no_two_scales_agree_the_roughly_agreeing_ones_win_over_fragments_of_model_size():
+    from cellcounter_app.sizing import _consensus
+
+    # measured on a 3-class network and a 38-px MNFinder field: at 4x and 2x the nuclei break into
+    # fragments of the model's own size (22 px), at 1x, 0.5x and 0.25x the whole nuclei are seen
+    implied = {4.0: 6.1, 2.0: 12.3, 1.0: 28.6, 0.5: 36.9, 0.25: 52.1, 0.125: float("nan")}
+    counts = {4.0: 40, 2.0: 30, 1.0: 12, 0.5: 12, 0.25: 9, 0.125: 0}
+    estimate = _consensus(implied, counts, model_d=22.2)
+    assert estimate.diameter_px == pytest.approx(36.9)
+    # clear agreement still decides first
+    implied = {4.0: 5.5, 2.0: 11.1, 1.0: 20.0, 0.5: 21.0, 0.25: float("nan"), 0.125: float("nan")}
+    assert _consensus(implied, counts, model_d=22.2).diameter_px == pytest.approx((20.0 * 21.0) ** 0.5)
