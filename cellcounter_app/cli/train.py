@@ -46,7 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--base", default="", metavar="MODEL",
                         help="model to fine-tune (its .pt weights must lie next to the .onnx; with --project the "
                              "project's models count too); default: from scratch")
-    parser.add_argument("--loss", default="", metavar="PRESET", help="loss preset (default: focal_tversky)")
+    parser.add_argument("--loss", default="", metavar="PRESET",
+                        help="loss preset (default: the base model's, else focal_tversky)")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, default=50, metavar="N")
     budget.add_argument("--minutes", type=float, default=0.0, metavar="M")

@@ -8,8 +8,8 @@ from scipy import ndimage as ndi
 from ..errors import ParameterError
 from ._checks import label_mask
 from ._holes import fill_label_holes
-from .params import PostprocessParams
 from .grow import grow_checked
+from .params import PostprocessParams
 from .split import split_labels
 from .steps import binarize, border_ids, renumber
 

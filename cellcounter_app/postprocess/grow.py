@@ -2,7 +2,8 @@
 
 Three-class networks (background / cell / boundary) mark the outer rim of
 every cell as boundary, so thresholding their cell class finds the cell
-*interiors*: well separated, but each about one rim narrower than the cell.
+*interiors*: well separated, but each about one rim narrower than the cell
+(so do networks trained on distance maps, see `training.targets`).
 Growing the found objects by the rim's width gives back the cells' outline
 for the area and intensity measurements; where two cells touch, each pixel
 goes to the nearer one, so touching cells stay apart.
@@ -20,8 +21,8 @@ def grow_labels(labels_or_mask: np.ndarray, distance: int) -> np.ndarray:
     """Add to each object the background pixels within ``distance`` px of it.
 
     A background pixel joins the object nearest to it (Euclidean distance
-    between pixel centres, ties to the lower id), and only if that object is at most ``distance`` px away, so
-    objects never merge and never overlap.
+    between pixel centres, ties to the lower id), and only if that object is
+    at most ``distance`` px away, so objects never merge and never overlap.
 
     Parameters
     ----------

@@ -25,8 +25,8 @@ from .config import TrainConfig
 from .networks import CResUnet, build_network
 
 __all__ = [
-    "FORMAT", "Checkpoint", "TrainingState", "adapt_input_channels", "adapt_output_classes", "load_checkpoint", "load_model",
-    "make_scheduler", "save_checkpoint",
+    "FORMAT", "Checkpoint", "TrainingState", "adapt_input_channels", "adapt_output_classes", "load_checkpoint",
+    "load_model", "make_scheduler", "save_checkpoint",
 ]
 
 Scheduler = torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau

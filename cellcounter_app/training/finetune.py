@@ -23,7 +23,7 @@ from ..errors import ModelError, ParameterError
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from .calibrate import calibrate, with_grow
 from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
-from .config import TrainConfig
+from .config import MULTICLASS_LOSSES, TrainConfig
 from .data import Sample, rescale_to_diameter
 from .export_onnx import export_onnx
 from .loop import FinishedReport, train
@@ -79,12 +79,24 @@ def base_weights(base: str) -> tuple[Path, ModelMeta]:
     return weights, model.meta
 
 
+def _base_loss(checkpoint: Any) -> str:
+    """The loss the base was trained with, if it suits its network's output (else the default's)."""
+    if checkpoint is None:
+        return ""
+    multiclass = int(checkpoint.network.get("n_classes", 1)) > 1
+    return checkpoint.config.loss if (checkpoint.config.loss in MULTICLASS_LOSSES) == multiclass else ""
+
+
 def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = None) -> Iterator[Any]:
     """Train, calibrate, export; yields loop reports then a `FineTuneResult`."""
     if len(request.train) == 0 or len(request.val) == 0:
         raise ParameterError("training needs at least one training and one validation image")
     weights, base_meta = base_weights(request.base) if request.base else (None, None)
-    network: dict[str, Any] = load_checkpoint(weights).network if weights else {}
+    base_checkpoint = load_checkpoint(weights) if weights else None
+    network: dict[str, Any] = base_checkpoint.network if base_checkpoint else {}
+    # a base trained on distance maps keeps learning distance maps, and with its own loss unless told
+    target = base_checkpoint.config.target if base_checkpoint else "mask"
+    loss = request.loss or _base_loss(base_checkpoint)
     diameter = request.diameter_px or (base_meta.diameter_px if base_meta else 0.0) or DEFAULT_DIAMETER
     channels = int(network.get("in_channels", request.channels))
     train_set = [_canonical(s, diameter) for s in request.train]
@@ -96,8 +108,8 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
         "base": int(network.get("base", request.width)), "n_classes": int(network.get("n_classes", 1)),
         "epochs": request.epochs, "max_minutes": request.minutes, "seed": request.seed,
         "crop_size": request.crop_size, "batch_size": request.batch_size, "device": request.device,
-        "match_distance": diameter / 2, "learning_rate": 5e-4 if weights else 1e-3,
-        **({"loss": request.loss} if request.loss else {}),
+        "match_distance": diameter / 2, "learning_rate": 5e-4 if weights else 1e-3, "target": target,
+        **({"loss": loss} if loss else {}),
     })
     finished = None
     for report in train(config, train_set, val_set, initial_weights=weights, cancel=cancel):
@@ -111,7 +123,7 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
     probabilities = [predict_probability(net, s.image) for s in val_set]
     cal = calibrate(probabilities, truths, validation_params(diameter),
                     max_distance=diameter / 2, thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3))
-    cal = with_grow(cal, probabilities, truths, net.n_classes == 3)
+    cal = with_grow(cal, probabilities, truths, net.n_classes == 3 or target == "distance")
     base_f1 = None
     if weights:
         base_net = load_network(weights)

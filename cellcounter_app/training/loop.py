@@ -107,7 +107,8 @@ def train(
         A checkpoint (or weights file) of the same network to start from
         (fine-tuning): only its weights are used; optimiser and counters start fresh.
         Weights of a grey network start an RGB one and back (`adapt_input_channels`),
-        a binary network starts a 3-class one (`adapt_output_classes`).  They are validated first (an `EpochReport` with ``epoch`` 0 and no
+        a binary network starts a 3-class one (`adapt_output_classes`).
+        They are validated first (an `EpochReport` with ``epoch`` 0 and no
         training loss) and are the best checkpoint until an epoch beats them,
         so fine-tuning never returns a model worse on the validation images.
     cancel : callable, optional

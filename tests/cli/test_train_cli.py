@@ -89,6 +89,26 @@ def test_fine_tunes_a_three_class_base(trained, annotated, tmp_path):
     assert tuned.predict(image).shape == image.shape
 
 
+def test_a_base_trained_on_distance_maps_is_fine_tuned_on_distance_maps(trained, annotated, tmp_path):
+    import dataclasses
+    import shutil
+
+    from cellcounter_app.training.checkpoint import load_checkpoint, save_checkpoint
+
+    base = tmp_path / "distance.onnx"
+    shutil.copy(trained, base)
+    checkpoint = load_checkpoint(trained.with_suffix(".pt"))
+    save_checkpoint(base.with_suffix(".pt"),
+                    dataclasses.replace(checkpoint, config=checkpoint.config.replace(target="distance", loss="bce")))
+    out = tmp_path / "distance-tuned.onnx"
+    code = main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--base", str(base), "--out", str(out), *FAST])
+    assert code == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["config"]["target"] == "distance" and card["config"]["loss"] == "bce"   # the base's loss
+    assert load_checkpoint(out.with_suffix(".pt")).config.target == "distance"
+
+
 def test_a_base_without_weights_is_a_clear_error(trained, annotated, tmp_path, capsys):
     lonely = tmp_path / "lonely.onnx"
     lonely.write_bytes(trained.read_bytes())
