@@ -34,7 +34,8 @@ def markdown(card: dict[str, Any]) -> str:
         "## Training", "",
         f"- Network: {card['recipe']['network']}, {card['recipe']['in_channels']} input channel(s), "
         + _output_words(card['recipe'])
-        + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px, batch {card['recipe']['batch_size']}.",
+        + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px,"
+        f" batch {card['recipe']['batch_size']}.",
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
            f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
            " validation and held-out images were never trained on."]
