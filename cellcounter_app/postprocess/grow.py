@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._checks import check_count, check_image, check_labels, label_mask
+from .windows import object_windows
 
 
 def grow_labels(labels_or_mask: np.ndarray, distance: int) -> np.ndarray:
@@ -63,12 +64,7 @@ def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
     if distance == 0 or not labels.any():
         return grown
     nearest = np.full(labels.shape, np.inf, np.float32)
-    height, width = labels.shape
-    for index, box in enumerate(ndi.find_objects(labels), start=1):
-        if box is None:
-            continue
-        window = (slice(max(box[0].start - distance, 0), min(box[0].stop + distance, height)),
-                  slice(max(box[1].start - distance, 0), min(box[1].stop + distance, width)))
+    for index, window in object_windows(labels, distance):
         here = labels[window]
         gap = ndi.distance_transform_edt(here != index)
         take = (here == 0) & (gap <= distance) & (gap < nearest[window])

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..errors import ParameterError
+from ..postprocess.windows import object_windows
 from .data import median_diameter
 
 BOUNDARY_WIDTH = 2
@@ -121,13 +122,8 @@ def distance_target(labels: np.ndarray) -> np.ndarray:
     """
     labels = _check_labels(labels)
     target = np.zeros(labels.shape, np.float32)
-    height, width = labels.shape
-    for index, box in enumerate(ndi.find_objects(labels), start=1):
-        if box is None:
-            continue
-        # one pixel of context on each side, unless the box is at the image edge
-        window = (slice(max(box[0].start - 1, 0), min(box[0].stop + 1, height)),
-                  slice(max(box[1].start - 1, 0), min(box[1].stop + 1, width)))
+    # one pixel of context on each side, unless the box is at the image edge
+    for index, window in object_windows(labels, 1):
         inside = labels[window] == index
         distance = ndi.distance_transform_edt(inside)
         target[window][inside] = (distance[inside] / distance.max()).astype(np.float32)
@@ -163,12 +159,7 @@ def weight_map(labels: np.ndarray, sigma: float, w0: float = 10.0) -> np.ndarray
     reach = int(math.ceil(WEIGHT_CUTOFF * sigma))
     nearest = np.full(labels.shape, np.inf, np.float32)
     second = np.full(labels.shape, np.inf, np.float32)
-    height, width = labels.shape
-    for index, box in enumerate(ndi.find_objects(compact), start=1):
-        if box is None:
-            continue
-        window = (slice(max(box[0].start - reach, 0), min(box[0].stop + reach, height)),
-                  slice(max(box[1].start - reach, 0), min(box[1].stop + reach, width)))
+    for index, window in object_windows(compact, reach):
         distance = ndi.distance_transform_edt(compact[window] != index).astype(np.float32)
         near, sec = nearest[window], second[window]
         np.minimum(sec, np.maximum(near, distance), out=sec)
