@@ -79,7 +79,7 @@ def calibrate_on_validation(net, recipe: Recipe, data):
     base = validation_params(recipe.canonical_diameter)
     cal = calibrate(probabilities, truths, base, max_distance=recipe.canonical_diameter / 2,
                     thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3), min_size_fractions=(0.0, 0.15, 0.3))
-    return with_grow(cal, probabilities, truths, net.n_classes == 3 or recipe.target == "distance")
+    return with_grow(cal, probabilities, truths, net.n_classes, recipe.target)
 
 
 def evaluation_sets(data_root: Path, val_names: list[str]) -> dict[str, list]:

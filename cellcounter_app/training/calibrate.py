@@ -191,10 +191,10 @@ def calibrate_grow(probabilities: Sequence[np.ndarray], truths: Sequence[np.ndar
 
 
 def with_grow(cal: Calibration, probabilities: Sequence[np.ndarray], truths: Sequence[np.ndarray],
-              finds_cores: bool) -> Calibration:
-    """``cal`` with its ``grow`` calibrated (`calibrate_grow`) when the network ``finds_cores``
-    (3-class interiors, distance maps), else unchanged."""
-    if not finds_cores:
+              n_classes: int, target: str = "mask") -> Calibration:
+    """``cal`` with its ``grow`` calibrated (`calibrate_grow`) when the network finds cell cores
+    (3-class interiors, or ``target`` "distance"), else unchanged."""
+    if n_classes != 3 and target != "distance":
         return cal
     grow, _ = calibrate_grow(probabilities, truths, cal.params)
     return dataclasses.replace(cal, params=cal.params.replace(grow=grow))

@@ -123,7 +123,7 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
     probabilities = [predict_probability(net, s.image) for s in val_set]
     cal = calibrate(probabilities, truths, validation_params(diameter),
                     max_distance=diameter / 2, thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3))
-    cal = with_grow(cal, probabilities, truths, net.n_classes == 3 or target == "distance")
+    cal = with_grow(cal, probabilities, truths, net.n_classes, target)
     base_f1 = None
     if weights:
         base_net = load_network(weights)

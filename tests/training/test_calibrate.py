@@ -100,6 +100,7 @@ def test_with_grow_only_touches_networks_that_find_cores():
     core = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 49).astype(float)
     cal = calibrate([core], [truth], PostprocessParams(split_touching=False), max_distance=5,
                     min_size_fractions=(0.0,))
-    assert with_grow(cal, [core], [truth], finds_cores=False) is cal
-    grown = with_grow(cal, [core], [truth], finds_cores=True)
+    assert with_grow(cal, [core], [truth], n_classes=1) is cal
+    assert with_grow(cal, [core], [truth], n_classes=1, target="distance").params.grow == 3
+    grown = with_grow(cal, [core], [truth], n_classes=3)
     assert grown.params.grow == 3 and grown.params.threshold == cal.params.threshold and grown.f1 == cal.f1
