@@ -21,7 +21,8 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
 
     1. threshold: foreground is ``probability >= threshold`` (NaN is background);
     2. fill holes of up to ``max_hole_size`` px²;
-    3. remove objects smaller than ``min_size`` px²;
+    3. remove objects smaller than ``min_size`` px² (objects touching the
+       image border: smaller than ``border_min_fraction * min_size``);
     4. if ``split_touching``: split touching cells by a distance-transform
        watershed with seeds more than ``peak_min_distance`` px apart; fragments
        smaller than ``min_size`` are merged into their neighbours (see
@@ -75,6 +76,9 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     if params.split_touching:
         labels, sizes = split_labels(labels, params.peak_min_distance, params.min_size, boxes, sizes)
     keep = sizes >= params.min_size
+    if params.border_min_fraction < 1:
+        cut = border_ids(labels, 0)
+        keep[cut] = sizes[cut] >= params.border_min_fraction * params.min_size
     if params.max_size:
         keep &= sizes <= params.max_size
     keep[0] = False

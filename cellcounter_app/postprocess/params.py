@@ -103,6 +103,11 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
         help="With 'drop cells touching the border', also drop cells this close to the edge.",
         size_power=1,
     ),
+    ParamSpec(
+        "border_min_fraction", "Border cells need", float, 1.0, 0.0, 1.0, "× min area",
+        help="A cell cut by the image border shows only part of its area: it is kept when it has at least"
+             " this fraction of the minimum cell area. 1: the same rule as inside the image.",
+    ),
 )
 
 SPECS_BY_NAME: dict[str, ParamSpec] = {spec.name: spec for spec in PARAM_SPECS}
@@ -134,6 +139,7 @@ class PostprocessParams:
     grow: int = 0
     exclude_border: bool = False
     border_margin: int = 0
+    border_min_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for spec in PARAM_SPECS:

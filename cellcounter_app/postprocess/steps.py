@@ -24,6 +24,7 @@ from ._checks import (
     label_mask,
     object_sizes,
 )
+from .params import SPECS_BY_NAME
 
 
 def binarize(probability: np.ndarray, threshold: float) -> np.ndarray:
@@ -96,7 +97,8 @@ def fill_holes(mask: np.ndarray, max_hole_size: int) -> np.ndarray:
     return filled
 
 
-def remove_small(labels_or_mask: np.ndarray, min_size: int, max_size: int = 0) -> np.ndarray:
+def remove_small(labels_or_mask: np.ndarray, min_size: int, max_size: int = 0,
+                 border_min_fraction: float = 1.0) -> np.ndarray:
     """Remove objects smaller than ``min_size`` (and larger than ``max_size``).
 
     Parameters
@@ -109,6 +111,10 @@ def remove_small(labels_or_mask: np.ndarray, min_size: int, max_size: int = 0) -
     max_size : int, optional
         Objects with more pixels are removed; 0 (default) means no maximum.
         Otherwise it must be >= ``min_size``.
+    border_min_fraction : float, optional
+        Objects touching the image border, which show only part of their
+        area, are removed below ``border_min_fraction * min_size`` instead
+        (0 to 1; 1, the default, applies ``min_size`` to them too).
 
     Returns
     -------
@@ -125,23 +131,31 @@ def remove_small(labels_or_mask: np.ndarray, min_size: int, max_size: int = 0) -
     >>> remove_small(labels, 1, max_size=3)
     array([[0, 0, 0, 2],
            [0, 0, 0, 0]])
+    >>> remove_small(labels, 2, border_min_fraction=0.5)
+    array([[1, 1, 0, 2],
+           [1, 1, 0, 0]])
     """
     min_size = check_count(min_size, "min_size")
     max_size = check_count(max_size, "max_size")
     if max_size and max_size < min_size:
         raise ParameterError(f"max_size must be 0 (no maximum) or at least min_size ({min_size}), got {max_size}")
+    border_min_fraction = SPECS_BY_NAME["border_min_fraction"].check(border_min_fraction)
     array = check_image(labels_or_mask, "labels_or_mask")
     if array.dtype == bool:
         labels, _ = label_mask(array)
-        return _keep_sizes(labels, min_size, max_size)[labels]
+        return _keep_sizes(labels, min_size, max_size, border_min_fraction)[labels]
     array = check_labels(array, "labels_or_mask")
     dense, _ = dense_labels(array)
-    return np.where(_keep_sizes(dense, min_size, max_size)[dense], array, 0).astype(array.dtype, copy=False)
+    keep = _keep_sizes(dense, min_size, max_size, border_min_fraction)
+    return np.where(keep[dense], array, 0).astype(array.dtype, copy=False)
 
 
-def _keep_sizes(labels: np.ndarray, min_size: int, max_size: int) -> np.ndarray:
+def _keep_sizes(labels: np.ndarray, min_size: int, max_size: int, border_min_fraction: float) -> np.ndarray:
     sizes = object_sizes(labels)
     keep = sizes >= min_size
+    if border_min_fraction < 1:
+        cut = border_ids(labels, 0)
+        keep[cut] = sizes[cut] >= border_min_fraction * min_size
     if max_size:
         keep &= sizes <= max_size
     keep[0] = False

@@ -42,7 +42,7 @@ def blobs(seed: int, shape: tuple[int, int] = (120, 160), count: int = 20) -> np
 def step_by_step(probability: np.ndarray, params: PostprocessParams) -> np.ndarray:
     """The chain written out with the public steps, in the documented order."""
     mask = fill_holes(binarize(probability, params.threshold), params.max_hole_size)
-    objects = remove_small(mask, params.min_size)
+    objects = remove_small(mask, params.min_size, border_min_fraction=params.border_min_fraction)
     if params.split_touching:
         labels = split_touching(objects, params.peak_min_distance, params.min_size)
     else:
@@ -76,6 +76,7 @@ def test_chain_equals_the_steps_one_after_the_other(seed):
         exclude_border=bool(seed % 2),
         border_margin=int(rng.integers(0, 4)),
         grow=int(rng.integers(0, 3)) if seed % 5 else 0,
+        border_min_fraction=float(rng.choice([1.0, 0.5, 0.1, 0.0])),
     )
     if seed % 3 == 0:
         params = params.replace(max_size=params.min_size + 300)
@@ -139,6 +140,22 @@ def test_border_cells_are_dropped_with_the_margin():
     assert postprocess(probability, params).max() == 2
     assert postprocess(probability, params.replace(border_margin=3)).max() == 1
     assert postprocess(probability, params.replace(exclude_border=False)).max() == 3
+
+
+def test_a_nucleus_cut_by_the_border_needs_only_its_share_of_the_minimum_area():
+    shape = (60, 60)
+    probability = np.zeros(shape)
+    probability[disc(shape, (30, -3), 10)] = 1.0  # a disc of 317 px², 110 px² of it in the image
+    probability[disc(shape, (30, 35), 5)] = 1.0  # 81 px², inside the image
+    probability[disc(shape, (12, 35), 10)] = 1.0  # 317 px², inside the image
+    params = PostprocessParams(min_size=150, split_touching=False)
+    labels = postprocess(probability, params)
+    assert labels.max() == 1 and labels[12, 35] == 1
+    kept = postprocess(probability, params.replace(border_min_fraction=0.5))
+    assert kept.max() == 2 and kept[30, 0] > 0 and kept[30, 35] == 0
+    assert postprocess(probability, params.replace(border_min_fraction=0.5, exclude_border=True)).max() == 1
+    with pytest.raises(ParameterError, match="border_min_fraction must be between 0 and 1"):
+        params.replace(border_min_fraction=1.5)
 
 
 def test_all_zero_all_one_nan_and_one_pixel_maps():

@@ -92,6 +92,18 @@ def test_remove_small_handles_huge_label_ids():
     assert np.array_equal(remove_small(labels, 2), np.where(labels == 7, 0, labels))
 
 
+def test_remove_small_lets_objects_cut_by_the_border_off_with_a_fraction_of_the_minimum():
+    labels = np.zeros((10, 20), dtype=np.uint16)
+    labels[0:2, 5:8] = 3  # 6 px on the top border
+    labels[4:6, 4:7] = 4  # 6 px inside
+    labels[8:10, 18:20] = 7  # 4 px in the corner
+    assert set(np.unique(remove_small(labels, 9))) == {0}
+    assert set(np.unique(remove_small(labels, 9, border_min_fraction=0.6))) == {0, 3}
+    assert set(np.unique(remove_small(labels, 9, border_min_fraction=0.0))) == {0, 3, 7}
+    with pytest.raises(ParameterError, match="border_min_fraction"):
+        remove_small(labels, 9, border_min_fraction=-0.1)
+
+
 def test_remove_small_rejects_max_below_min():
     with pytest.raises(ParameterError, match="max_size"):
         remove_small(np.zeros((3, 3), dtype=bool), 10, max_size=5)
