@@ -29,7 +29,7 @@ from ..evaluation import TRUTH_SIZE, evaluate_model, json_safe, load_pairs
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from ..io import LoadedImage, read_image
 from ..postprocess.size import SizeSetting
-from .calibrate import calibrate, with_grow
+from .calibrate import calibrate, search_grid, with_grow
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checkpoint import load_model as load_checkpoint_model
 from .config import TrainConfig
@@ -73,12 +73,13 @@ def run_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say
 
 
 def calibrate_on_validation(net, recipe: Recipe, data):
-    """Threshold and minimum size (best validation F1); ``grow`` too for networks that find cell cores."""
+    """Threshold, minimum size, seed distance and border fraction (best validation F1); ``grow`` too for
+    networks that find cell cores."""
     probabilities = [predict_probability(net, s.image) for s in data.val]
     truths = [s.labels for s in data.val]
     base = validation_params(recipe.canonical_diameter)
     cal = calibrate(probabilities, truths, base, max_distance=recipe.canonical_diameter / 2,
-                    thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3), min_size_fractions=(0.0, 0.15, 0.3))
+                    **search_grid(recipe.canonical_diameter))
     return with_grow(cal, probabilities, truths, net.n_classes, recipe.target)
 
 

@@ -9,6 +9,7 @@ model's metadata.  Numpy only: the probability maps come from any model.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -18,10 +19,32 @@ from ..errors import ParameterError
 from ..metrics import SweepResult, threshold_sweep
 from ..postprocess import PostprocessParams, postprocess
 
-__all__ = ["DEFAULT_MIN_SIZE_FRACTIONS", "Calibration", "calibrate", "calibrate_grow", "with_grow"]
+__all__ = [
+    "DEFAULT_MIN_SIZE_FRACTIONS", "Calibration", "calibrate", "calibrate_grow", "search_grid", "with_grow",
+]
 
 DEFAULT_MIN_SIZE_FRACTIONS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.35, 0.5)
 """Minimum object area candidates, as fractions of the median true object area."""
+
+
+def search_grid(diameter: float) -> dict[str, Any]:
+    """The `calibrate` candidates of builds and fine-tuning, for cells of ``diameter`` px.
+
+    Thresholds 0.1 to 0.95; minimum sizes 0, 15 and 30 % of the median cell
+    area; seeds of split cells 0.4 to 0.7 diameters apart (networks that mark
+    the contacts between cells themselves need less shape-based splitting);
+    cells cut by the image border kept down to 100, 50, 25, 10 or 0 % of the
+    minimum size.
+
+    >>> search_grid(20.0)["peak_min_distances"]
+    [8, 10, 12, 14]
+    """
+    return {
+        "thresholds": np.round(np.arange(0.1, 0.951, 0.05), 3),
+        "min_size_fractions": (0.0, 0.15, 0.3),
+        "peak_min_distances": [max(1, int(round(f * diameter))) for f in (0.4, 0.5, 0.6, 0.7)],
+        "border_min_fractions": (1.0, 0.5, 0.25, 0.1, 0.0),
+    }
 
 
 @dataclass(frozen=True)
@@ -31,20 +54,23 @@ class Calibration:
     Attributes
     ----------
     threshold_best_f1 : float
-        Threshold of the highest detection F1 (at ``min_size``).
+        Threshold of the highest detection F1 (at the chosen sizes).
     threshold_knee : float
-        Threshold of the precision/recall point closest to (1, 1) (at ``min_size``).
+        Threshold of the precision/recall point closest to (1, 1) (same sizes).
     min_size : int
         Minimum object area (px²) of the highest F1.
     f1, precision, recall : float
-        Detection scores at ``threshold_best_f1`` and ``min_size``.
+        Detection scores at ``threshold_best_f1`` and the chosen sizes.
     params : PostprocessParams
-        The base parameters with the calibrated threshold and minimum size.
+        The base parameters with the calibrated threshold, minimum size, seed
+        distance and border fraction.
     table : list of dict
-        One row per (min_size, threshold) tried: ``min_size``, ``threshold``,
-        ``precision``, ``recall``, ``f1``, ``count`` (objects predicted).
-    sweeps : dict of int to SweepResult
-        The full threshold sweep of every ``min_size`` tried.
+        One row per combination tried: ``min_size``, ``peak_min_distance``,
+        ``border_min_fraction``, ``threshold``, ``precision``, ``recall``,
+        ``f1``, ``count`` (objects predicted).
+    sweeps : dict of (int, int, float) to SweepResult
+        The full threshold sweep of every (``min_size``,
+        ``peak_min_distance``, ``border_min_fraction``) tried.
     """
 
     threshold_best_f1: float
@@ -55,7 +81,7 @@ class Calibration:
     recall: float
     params: PostprocessParams
     table: list[dict[str, Any]] = field(repr=False)
-    sweeps: dict[int, SweepResult] = field(repr=False)
+    sweeps: dict[tuple[int, int, float], SweepResult] = field(repr=False)
 
 
 def _median_area(truths: Sequence[np.ndarray]) -> float:
@@ -72,13 +98,17 @@ def calibrate(
     max_distance: float,
     thresholds: Sequence[float] | None = None,
     min_size_fractions: Sequence[float] = DEFAULT_MIN_SIZE_FRACTIONS,
+    peak_min_distances: Sequence[int] | None = None,
+    border_min_fractions: Sequence[float] | None = None,
 ) -> Calibration:
     """Choose the threshold and minimum object size with the best detection F1.
 
-    For each minimum size (a fraction of the median true object area), the
-    post-processing chain (`postprocess`, the other parameters from
-    ``base_params``) is swept over the thresholds (`threshold_sweep`); the
-    pair with the highest micro-averaged F1 wins (ties: the smaller size).
+    For each minimum size (a fraction of the median true object area), and
+    each seed distance and border fraction when given, the post-processing
+    chain (`postprocess`, the other parameters from ``base_params``) is swept
+    over the thresholds (`threshold_sweep`); the combination with the highest
+    micro-averaged F1 wins (ties: the smaller size, then ``base_params``' own
+    seed distance and border fraction, then the larger ones).
 
     Parameters
     ----------
@@ -94,6 +124,12 @@ def calibrate(
         Thresholds to try (default: `metrics.DEFAULT_THRESHOLDS`).
     min_size_fractions : sequence of float
         Fractions (0 to 1) of the median true object area to try as minimum size.
+    peak_min_distances : sequence of int, optional
+        Minimum distances (px) between the seeds of split cells to try
+        (default: ``base_params``' only).
+    border_min_fractions : sequence of float, optional
+        Fractions of the minimum size that objects cut by the image border
+        need, to try (default: ``base_params``' only).
 
     Returns
     -------
@@ -118,25 +154,35 @@ def calibrate(
             raise ParameterError(
                 f"thresholds must lie between 0.01 and 0.99, got values from {grid.min():g} to {grid.max():g}"
             )
+    distances = _grid(peak_min_distances, base_params.peak_min_distance, "peak_min_distance", base_params)
+    borders = _grid(border_min_fractions, base_params.border_min_fraction, "border_min_fraction", base_params)
     median_area = _median_area(truths)
     sizes = sorted({int(round(f * median_area)) for f in fractions})
-    sweeps: dict[int, SweepResult] = {}
+    sweeps: dict[tuple[int, int, float], SweepResult] = {}
     table: list[dict[str, Any]] = []
-    for size in sizes:
-        params = _with_min_size(base_params, size)
+    for key in itertools.product(sizes, distances, borders):
+        size, distance, border = key
+        params = _with_min_size(base_params, size).replace(peak_min_distance=distance, border_min_fraction=border)
 
         def segment(prob: np.ndarray, threshold: float, params: PostprocessParams = params) -> np.ndarray:
             return postprocess(prob, params.replace(threshold=threshold))
 
         sweep = threshold_sweep(probabilities, truths, segment, max_distance=max_distance, thresholds=thresholds)
-        sweeps[size] = sweep
+        sweeps[key] = sweep
         table.extend(
-            {"min_size": size, "threshold": float(t), "precision": float(sweep.precision[k]),
-             "recall": float(sweep.recall[k]), "f1": float(sweep.f1[k]), "count": int(sweep.counts[k])}
+            {"min_size": size, "peak_min_distance": distance, "border_min_fraction": border, "threshold": float(t),
+             "precision": float(sweep.precision[k]), "recall": float(sweep.recall[k]), "f1": float(sweep.f1[k]),
+             "count": int(sweep.counts[k])}
             for k, t in enumerate(sweep.thresholds)
         )
-    size = max(sizes, key=lambda s: (sweeps[s].best_f1, -s))
-    sweep = sweeps[size]
+
+    def rank(key: tuple[int, int, float]) -> tuple:
+        size, distance, border = key
+        return (sweeps[key].best_f1, -size, distance == base_params.peak_min_distance, distance,
+                border == base_params.border_min_fraction, border)
+
+    size, distance, border = best = max(sweeps, key=rank)
+    sweep = sweeps[best]
     k = int(np.flatnonzero(sweep.thresholds == sweep.best_f1_threshold)[0])
     return Calibration(
         threshold_best_f1=sweep.best_f1_threshold,
@@ -145,10 +191,21 @@ def calibrate(
         f1=sweep.best_f1,
         precision=float(sweep.precision[k]),
         recall=float(sweep.recall[k]),
-        params=_with_min_size(base_params, size).replace(threshold=sweep.best_f1_threshold),
+        params=_with_min_size(base_params, size).replace(
+            threshold=sweep.best_f1_threshold, peak_min_distance=distance, border_min_fraction=border),
         table=table,
         sweeps=sweeps,
     )
+
+
+def _grid(values: Sequence[Any] | None, default: Any, name: str, base: PostprocessParams) -> list[Any]:
+    """The candidates of one parameter, checked against its bounds (``[default]`` when none are given)."""
+    if values is None:
+        return [default]
+    checked = [getattr(base.replace(**{name: v}), name) for v in values]
+    if not checked:
+        raise ParameterError(f"{name}: give at least one value to try")
+    return sorted(set(checked))
 
 
 def _with_min_size(params: PostprocessParams, size: int) -> PostprocessParams:

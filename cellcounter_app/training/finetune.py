@@ -21,7 +21,7 @@ import numpy as np
 from ..atomic import atomic_write_bytes
 from ..errors import ModelError, ParameterError
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
-from .calibrate import calibrate, with_grow
+from .calibrate import calibrate, search_grid, with_grow
 from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
 from .config import MULTICLASS_LOSSES, TrainConfig
 from .data import Sample, rescale_to_diameter
@@ -121,8 +121,8 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
     net = load_network(finished.best_checkpoint)
     truths = [s.labels for s in val_set]
     probabilities = [predict_probability(net, s.image) for s in val_set]
-    cal = calibrate(probabilities, truths, validation_params(diameter),
-                    max_distance=diameter / 2, thresholds=np.round(np.arange(0.1, 0.951, 0.05), 3))
+    cal = calibrate(probabilities, truths, validation_params(diameter), max_distance=diameter / 2,
+                    **search_grid(diameter))
     cal = with_grow(cal, probabilities, truths, net.n_classes, target)
     base_f1 = None
     if weights:

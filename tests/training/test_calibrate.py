@@ -53,9 +53,37 @@ def test_table_has_one_row_per_size_and_threshold():
     probs, truths = zip(*(case(s) for s in range(2)))
     cal = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.0, 0.5])
     assert len(cal.table) == 2 * len(THRESHOLDS)
-    assert set(cal.sweeps) == {row["min_size"] for row in cal.table}
-    assert set(cal.table[0]) == {"min_size", "threshold", "precision", "recall", "f1", "count"}
+    assert set(cal.sweeps) == {(row["min_size"], 8, 1.0) for row in cal.table}
+    assert set(cal.table[0]) == {"min_size", "peak_min_distance", "border_min_fraction", "threshold", "precision",
+                                 "recall", "f1", "count"}
     assert cal.threshold_knee in THRESHOLDS
+
+
+def test_seed_distances_and_border_fractions_are_tried_in_every_combination():
+    probs, truths = zip(*(case(s) for s in range(2)))
+    cal = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.5],
+                    peak_min_distances=[4, 8, 12], border_min_fractions=[1.0, 0.5])
+    assert len(cal.table) == 3 * 2 * len(THRESHOLDS) and len(cal.sweeps) == 6
+    # nothing touches the border and the cells are apart: every combination ties, the base's values win
+    assert cal.f1 == 1.0
+    assert cal.params.peak_min_distance == 8 and cal.params.border_min_fraction == 1.0
+    with pytest.raises(ParameterError, match="border_min_fraction must be between 0 and 1"):
+        calibrate(probs, truths, BASE, max_distance=10, border_min_fractions=[2.0])
+
+
+def test_nuclei_cut_by_the_border_are_kept_when_the_border_fraction_is_calibrated():
+    probs, truths = [], []
+    rows, cols = np.mgrid[:96, :96]
+    for seed in range(2):
+        prob, truth = case(seed)
+        cut = (rows - 48) ** 2 + (cols + 3) ** 2 <= 64  # a cell of ~200 px², 32 px² of it in the image
+        truth[cut], prob[cut] = 9, 0.8
+        probs.append(prob), truths.append(truth)
+    same_rule = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.5])
+    assert same_rule.recall == pytest.approx(6 / 8)  # the size filter that removes the specks removes the cut cells
+    cal = calibrate(probs, truths, BASE, max_distance=10, thresholds=THRESHOLDS, min_size_fractions=[0.5],
+                    border_min_fractions=[1.0, 0.25])
+    assert cal.f1 == 1.0 and cal.params.border_min_fraction == 0.25 and cal.min_size > 4
 
 
 def test_max_size_is_kept_at_least_the_min_size():
