@@ -52,6 +52,7 @@ def markdown(card: dict[str, Any]) -> str:
         f"Threshold {cal['threshold_best_f1']:.3f} (best F1; knee {cal['threshold_knee']:.3f}), minimum size "
         f"{cal['min_size']} px² at the canonical size: F1 {cal['f1']:.3f}, precision {cal['precision']:.3f}, "
         f"recall {cal['recall']:.3f}."
+        + _split_words(card.get("postprocess", {}))
         + (f" The cells found are grown by {card['postprocess']['grow']} px (to the median area of the annotated"
            " cells)." if card.get("postprocess", {}).get("grow") else ""), "",
         *_size_lines(card),
@@ -81,6 +82,18 @@ def _output_words(recipe: dict[str, Any]) -> str:
     if recipe.get("target") == "distance":
         return "distance-map output, "
     return ""
+
+
+def _split_words(post: dict[str, Any]) -> str:
+    """The calibrated seed distance and border rule, for the calibration line (empty when not recorded)."""
+    words = ""
+    if post.get("split_touching") and post.get("peak_min_distance"):
+        words += f" Touching cells are split with seeds at least {post['peak_min_distance']} px apart."
+    fraction = post.get("border_min_fraction", 1.0)
+    if fraction < 1:
+        words += (f" Cells cut by the image border are kept down to {fraction:g} × the minimum size"
+                  f" ({round(fraction * post.get('min_size', 0))} px²).")
+    return words
 
 
 def _working_diameter(card: dict[str, Any]) -> float:

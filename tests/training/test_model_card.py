@@ -62,3 +62,12 @@ def test_card_says_a_three_class_network_finds_interiors_and_how_much_they_grow(
     assert "The cells found are grown by 1 px" in text
     plain = markdown(card())
     assert "3 classes" not in plain and "grown by" not in plain
+
+
+def test_card_gives_the_calibrated_seed_distance_and_border_rule():
+    text = markdown(card(postprocess={"threshold": 0.7, "min_size": 47, "split_touching": True,
+                                      "peak_min_distance": 14, "border_min_fraction": 0.1}))
+    assert "Touching cells are split with seeds at least 14 px apart." in text
+    assert "Cells cut by the image border are kept down to 0.1 × the minimum size (5 px²)." in text
+    plain = markdown(card(postprocess={"split_touching": False, "border_min_fraction": 1.0}))
+    assert "seeds at least" not in plain and "cut by the image border" not in plain
