@@ -21,27 +21,25 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
 
     1. threshold: foreground is ``probability >= threshold`` (NaN is background);
     2. fill holes of up to ``max_hole_size`` px²;
-    3. remove objects smaller than ``min_size`` px² (objects touching the
-       image border: smaller than ``border_min_fraction * min_size``);
-    4. if ``split_touching``: split touching cells by a distance-transform
+    3. if ``split_touching``: split touching cells by a distance-transform
        watershed with seeds more than ``peak_min_distance`` px apart; fragments
        smaller than ``min_size`` are merged into their neighbours (see
        `split_touching`);
-    5. if ``max_size`` > 0: remove objects larger than ``max_size`` px²;
+    4. if ``grow`` > 0: enlarge the objects by ``grow`` px into the
+       background, never into each other (`grow_labels`), so that the size
+       filters judge whole cells (models that find cell interiors);
+    5. remove objects smaller than ``min_size`` px² (objects touching the
+       image border: smaller than ``border_min_fraction * min_size``) and, if
+       ``max_size`` > 0, larger than ``max_size`` px²;
     6. if ``exclude_border``: remove objects within ``border_margin`` px of the
        image border;
-    7. if ``grow`` > 0: enlarge the objects left by ``grow`` px into the
-       background, never into each other (`grow_labels`);
-    8. number the objects 1..n in raster order of their first pixel.
+    7. number the objects 1..n in raster order of their first pixel.
 
     The result equals running the public steps one after the other
-    (`binarize`, `fill_holes`, `remove_small`, `split_touching`,
-    `remove_small`, `drop_border`, `grow_labels`, `relabel`), but the whole image is scanned
+    (`binarize`, `fill_holes`, `split_touching`, `grow_labels`,
+    `remove_small`, `drop_border`, `relabel`), but the whole image is scanned
     fewer times: holes are looked for inside the objects' boxes only, and the
-    size and border filters run together with the final renumbering (splitting
-    leaves objects smaller than ``2 * min_size`` alone and never creates
-    fragments below ``min_size``, so removing small objects late changes
-    nothing).
+    size and border filters run together with the final renumbering.
 
     Parameters
     ----------
@@ -75,6 +73,9 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     sizes = np.bincount(labels.ravel(), minlength=len(boxes) + 1)
     if params.split_touching:
         labels, sizes = split_labels(labels, params.peak_min_distance, params.min_size, boxes, sizes)
+    if params.grow:
+        labels = grow_checked(labels, params.grow)
+        sizes = np.bincount(labels.ravel(), minlength=sizes.size)
     keep = sizes >= params.min_size
     if params.border_min_fraction < 1:
         cut = border_ids(labels, 0)
@@ -84,6 +85,4 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     keep[0] = False
     if params.exclude_border:
         keep[border_ids(labels, params.border_margin)] = False
-    if params.grow:
-        labels = grow_checked(np.where(keep[labels], labels, 0), params.grow)
     return renumber(labels, keep)

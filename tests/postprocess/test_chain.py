@@ -42,15 +42,15 @@ def blobs(seed: int, shape: tuple[int, int] = (120, 160), count: int = 20) -> np
 def step_by_step(probability: np.ndarray, params: PostprocessParams) -> np.ndarray:
     """The chain written out with the public steps, in the documented order."""
     mask = fill_holes(binarize(probability, params.threshold), params.max_hole_size)
-    objects = remove_small(mask, params.min_size, border_min_fraction=params.border_min_fraction)
     if params.split_touching:
-        labels = split_touching(objects, params.peak_min_distance, params.min_size)
+        labels = split_touching(mask, params.peak_min_distance, params.min_size)
     else:
-        labels, _ = ndi.label(objects, structure=np.ones((3, 3)))
-    labels = remove_small(labels, 0, params.max_size)
+        labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
+    labels = remove_small(grow_labels(labels, params.grow), params.min_size, params.max_size,
+                          border_min_fraction=params.border_min_fraction)
     if params.exclude_border:
         labels = drop_border(labels, params.border_margin)
-    return relabel(grow_labels(labels, params.grow))
+    return relabel(labels)
 
 
 def test_two_touching_cells_and_one_lone_cell():

@@ -55,17 +55,19 @@ def test_bad_distance_is_refused_with_its_name(bad):
         grow_labels(np.ones((3, 3), np.int32), bad)
 
 
-def test_chain_grows_only_the_cells_it_keeps():
-    shape = (40, 60)
+def test_the_size_filters_judge_the_grown_cells():
+    shape = (40, 80)
     probability = np.zeros(shape)
-    probability[disc(shape, (20, 15), 7)] = 1.0
-    probability[disc(shape, (20, 45), 2)] = 1.0            # debris below the minimum size
+    probability[disc(shape, (20, 12), 7)] = 1.0
+    probability[disc(shape, (20, 40), 3)] = 1.0            # the core of a small nucleus: 29 px², whole ~80 px²
+    probability[disc(shape, (20, 65), 1)] = 1.0            # debris: 5 px², still below 40 px² when grown
     params = PostprocessParams(min_size=40, split_touching=False)
     plain = postprocess(probability, params)
     grown = postprocess(probability, params.replace(grow=2))
-    assert plain.max() == grown.max() == 1
+    assert plain.max() == 1 and grown.max() == 2
+    assert grown[20, 40] == 2 and grown[20, 65] == 0
     assert (grown == 1).sum() > (plain == 1).sum()
-    assert grown[20, 45] == 0
+    assert postprocess(probability, params.replace(grow=2, max_size=150)).max() == 1  # the big one grew past it
 
 
 def test_grow_is_a_length_so_it_follows_the_cell_size():
