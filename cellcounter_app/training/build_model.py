@@ -29,7 +29,7 @@ from ..evaluation import TRUTH_SIZE, evaluate_model, json_safe, load_pairs
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from ..io import LoadedImage, read_image
 from ..postprocess.size import SizeSetting
-from .calibrate import calibrate, search_grid, with_grow
+from .calibrate import calibrate_network, search_grid
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checkpoint import load_model as load_checkpoint_model
 from .config import TrainConfig
@@ -78,9 +78,8 @@ def calibrate_on_validation(net, recipe: Recipe, data):
     probabilities = [predict_probability(net, s.image) for s in data.val]
     truths = [s.labels for s in data.val]
     base = validation_params(recipe.canonical_diameter)
-    cal = calibrate(probabilities, truths, base, max_distance=recipe.canonical_diameter / 2,
-                    **search_grid(recipe.canonical_diameter))
-    return with_grow(cal, probabilities, truths, net.n_classes, recipe.target)
+    return calibrate_network(probabilities, truths, base, net.n_classes, recipe.target,
+                             max_distance=recipe.canonical_diameter / 2, **search_grid(recipe.canonical_diameter))
 
 
 def evaluation_sets(data_root: Path, val_names: list[str]) -> dict[str, list]:

@@ -20,7 +20,7 @@ from ..metrics import SweepResult, threshold_sweep
 from ..postprocess import PostprocessParams, postprocess
 
 __all__ = [
-    "DEFAULT_MIN_SIZE_FRACTIONS", "Calibration", "calibrate", "calibrate_grow", "search_grid", "with_grow",
+    "DEFAULT_MIN_SIZE_FRACTIONS", "Calibration", "calibrate", "calibrate_grow", "calibrate_network", "search_grid",
 ]
 
 DEFAULT_MIN_SIZE_FRACTIONS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.35, 0.5)
@@ -247,11 +247,22 @@ def calibrate_grow(probabilities: Sequence[np.ndarray], truths: Sequence[np.ndar
     return int(best["grow"]), table
 
 
-def with_grow(cal: Calibration, probabilities: Sequence[np.ndarray], truths: Sequence[np.ndarray],
-              n_classes: int, target: str = "mask") -> Calibration:
-    """``cal`` with its ``grow`` calibrated (`calibrate_grow`) when the network finds cell cores
-    (3-class interiors, or ``target`` "distance"), else unchanged."""
-    if n_classes != 3 and target != "distance":
+def calibrate_network(probabilities: Sequence[np.ndarray], truths: Sequence[np.ndarray],
+                      base_params: PostprocessParams, n_classes: int, target: str = "mask", *,
+                      max_distance: float, **grid: Any) -> Calibration:
+    """`calibrate` the post-processing of a network's probability maps (``grid``: `calibrate`'s candidates).
+
+    A network that finds cell cores (3 classes, or ``target`` "distance")
+    gets its ``grow`` first (`calibrate_grow`, at ``base_params``), so that
+    the minimum size and the border rule are chosen on whole cells, as the
+    chain applies them; then the rest; then ``grow`` again at the chosen
+    threshold (a higher threshold finds smaller cores).
+    """
+    finds_cores = n_classes == 3 or target == "distance"
+    if finds_cores:
+        base_params = base_params.replace(grow=calibrate_grow(probabilities, truths, base_params)[0])
+    cal = calibrate(probabilities, truths, base_params, max_distance=max_distance, **grid)
+    if not finds_cores:
         return cal
     grow, _ = calibrate_grow(probabilities, truths, cal.params)
     return dataclasses.replace(cal, params=cal.params.replace(grow=grow))

@@ -21,7 +21,7 @@ import numpy as np
 from ..atomic import atomic_write_bytes
 from ..errors import ModelError, ParameterError
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
-from .calibrate import calibrate, search_grid, with_grow
+from .calibrate import calibrate, calibrate_network, search_grid
 from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
 from .config import MULTICLASS_LOSSES, TrainConfig
 from .data import Sample, rescale_to_diameter
@@ -121,9 +121,8 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
     net = load_network(finished.best_checkpoint)
     truths = [s.labels for s in val_set]
     probabilities = [predict_probability(net, s.image) for s in val_set]
-    cal = calibrate(probabilities, truths, validation_params(diameter), max_distance=diameter / 2,
-                    **search_grid(diameter))
-    cal = with_grow(cal, probabilities, truths, net.n_classes, target)
+    cal = calibrate_network(probabilities, truths, validation_params(diameter), net.n_classes, target,
+                            max_distance=diameter / 2, **search_grid(diameter))
     base_f1 = None
     if weights:
         base_net = load_network(weights)

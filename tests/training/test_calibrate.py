@@ -120,15 +120,21 @@ def test_grow_is_chosen_so_the_cores_found_get_the_cells_median_area():
     assert table[0]["area_ratio"] < 0.4 and abs(table[grow]["area_ratio"] - 1.0) < 0.1
 
 
-def test_with_grow_only_touches_networks_that_find_cores():
-    from cellcounter_app.training.calibrate import with_grow
+def test_networks_that_find_cores_get_their_growth_and_a_minimum_size_for_whole_cells():
+    from cellcounter_app.training.calibrate import calibrate_network
 
-    yy, xx = np.mgrid[:40, :40]
-    truth = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 100).astype(np.int32)
-    core = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 49).astype(float)
-    cal = calibrate([core], [truth], PostprocessParams(split_touching=False), max_distance=5,
-                    min_size_fractions=(0.0,))
-    assert with_grow(cal, [core], [truth], n_classes=1) is cal
-    assert with_grow(cal, [core], [truth], n_classes=1, target="distance").params.grow == 3
-    grown = with_grow(cal, [core], [truth], n_classes=3)
-    assert grown.params.grow == 3 and grown.params.threshold == cal.params.threshold and grown.f1 == cal.f1
+    yy, xx = np.mgrid[:64, :96]
+    truth = np.zeros((64, 96), np.int32)
+    core = np.full((64, 96), 0.05)
+    cells = [((16, 16), 10), ((16, 50), 10), ((44, 24), 10), ((44, 60), 6)]  # the last one is small
+    for index, ((r, c), radius) in enumerate(cells, start=1):
+        truth[(yy - r) ** 2 + (xx - c) ** 2 <= radius**2] = index
+        core[(yy - r) ** 2 + (xx - c) ** 2 <= (radius - 3) ** 2] = 0.9
+    core[30:32, 84:86] = 0.9  # a speck
+    grid = {"thresholds": [0.5], "min_size_fractions": (0.3,)}
+    base = PostprocessParams(split_touching=False, max_hole_size=0)
+    cal = calibrate_network([core], [truth], base, 3, max_distance=8, **grid)
+    assert cal.params.grow == 3 and cal.f1 == 1.0  # the small cell's core (16 px²) is kept, the speck is not
+    binary = calibrate_network([core], [truth], base, 1, max_distance=8, **grid)
+    assert binary.params.grow == 0 and binary.recall == 0.75
+    assert calibrate_network([core], [truth], base, 1, "distance", max_distance=8, **grid).params.grow == 3
