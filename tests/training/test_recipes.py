@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cellcounter_app.training.data import make_sample
 from cellcounter_app.training.recipes import RECIPES, repeat_by_cells
@@ -31,6 +32,17 @@ def test_recipes_that_start_from_weights_name_a_file_in_the_repository():
     for recipe in RECIPES.values():
         if recipe.init_from:
             assert (ROOT / recipe.init_from).is_file(), recipe.init_from
+
+
+def test_the_start_weights_of_each_recipe_fit_its_network():
+    pytest.importorskip("torch")
+    from cellcounter_app.training.checkpoint import adapt_input_channels, adapt_output_classes, load_checkpoint
+
+    for recipe in RECIPES.values():
+        if recipe.init_from:
+            weights = adapt_input_channels(load_checkpoint(ROOT / recipe.init_from).model, recipe.in_channels)
+            head = adapt_output_classes(weights, recipe.n_classes)["head.weight"]
+            assert head.shape[0] == recipe.n_classes, recipe.name
 
 
 def test_prepare_adds_each_synthetic_group_with_its_own_training_and_validation_seeds(monkeypatch, tmp_path):
