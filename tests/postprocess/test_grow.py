@@ -73,3 +73,29 @@ def test_the_size_filters_judge_the_grown_cells():
 def test_grow_is_a_length_so_it_follows_the_cell_size():
     from cellcounter_app.postprocess.size import derive_params
     assert derive_params(PostprocessParams(grow=1), 0.5).grow == 2
+
+
+def nearest_object_reference(labels: np.ndarray, distance: int) -> np.ndarray:
+    """Each background pixel to the nearest object within ``distance`` (ties: lower id), by brute force."""
+    grown = labels.copy()
+    points = np.argwhere(labels > 0)
+    ids = labels[points[:, 0], points[:, 1]]
+    for y, x in np.argwhere(labels == 0):
+        d2 = ((points - (y, x)) ** 2).sum(axis=1)
+        near = d2 <= distance * distance
+        if near.any():
+            grown[y, x] = ids[near][d2[near] == d2[near].min()].min()
+    return grown
+
+
+@pytest.mark.parametrize("distance", [1, 2, 3, 4, 6])
+def test_each_background_pixel_goes_to_the_nearest_object_ties_to_the_lower_id(distance):
+    rng = np.random.default_rng(distance)
+    for _ in range(8):
+        shape = tuple(int(n) for n in rng.integers(5, 50, 2))
+        labels = np.zeros(shape, np.int32)
+        for index in rng.permutation(np.arange(1, 16)):
+            y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+            labels[max(0, y - rng.integers(0, 3)):y + rng.integers(1, 3),
+                   max(0, x - rng.integers(0, 3)):x + rng.integers(1, 3)] = index
+        assert np.array_equal(grow_labels(labels, distance), nearest_object_reference(labels, distance))
