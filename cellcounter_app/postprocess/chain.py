@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 from ..errors import ParameterError
 from ._checks import label_mask
 from ._holes import fill_label_holes
-from .grow import grow_checked
+from .grow import grow_sized
 from .params import PostprocessParams
 from .split import split_labels
 from .steps import binarize, border_ids, renumber
@@ -74,8 +74,7 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     if params.split_touching:
         labels, sizes = split_labels(labels, params.peak_min_distance, params.min_size, boxes, sizes)
     if params.grow:
-        labels = grow_checked(labels, params.grow)
-        sizes = np.bincount(labels.ravel(), minlength=sizes.size)
+        labels, sizes = grow_sized(labels, params.grow, sizes)
     keep = sizes >= params.min_size
     if params.border_min_fraction < 1:
         cut = border_ids(labels, 0)

@@ -69,7 +69,7 @@ def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
     if distance == 0 or not labels.any():
         return labels.copy()
     if distance <= SMALL_GROWTH:
-        return _grow_by_offsets(labels, distance)
+        return _grow_by_offsets(labels, distance)[0]
     grown = labels.copy()
     nearest = np.full(labels.shape, np.inf, np.float64)
     for index, window in object_windows(labels, distance):
@@ -81,7 +81,19 @@ def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
     return grown
 
 
-def _grow_by_offsets(labels: np.ndarray, distance: int) -> np.ndarray:
+def grow_sized(labels: np.ndarray, distance: int, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`grow_checked` and the objects' new pixel counts, given their counts ``sizes`` (indexed by id)."""
+    if distance and distance <= SMALL_GROWTH and labels.any():
+        grown, added = _grow_by_offsets(labels, distance)
+        sizes = sizes + np.bincount(added, minlength=sizes.size)
+        sizes[0] = 0
+        return grown, sizes
+    grown = grow_checked(labels, distance)
+    return grown, np.bincount(grown.ravel(), minlength=sizes.size)
+
+
+def _grow_by_offsets(labels: np.ndarray, distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grown labels and the id given to each background pixel near an object (0: none)."""
     foreground = labels > 0
     ys, xs = np.nonzero(_square_dilation(foreground, distance) & ~foreground)
     height, width = labels.shape
@@ -98,7 +110,7 @@ def _grow_by_offsets(labels: np.ndarray, distance: int) -> np.ndarray:
         best_id[better] = ids[better]
     grown = labels.copy()
     grown[ys, xs] = best_id
-    return grown
+    return grown, best_id
 
 
 def _disc_offsets(distance: int) -> list[tuple[int, int, int]]:
