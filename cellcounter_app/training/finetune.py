@@ -21,6 +21,7 @@ import numpy as np
 from ..atomic import atomic_write_bytes
 from ..errors import ModelError, ParameterError
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
+from ..postprocess import PostprocessParams
 from .calibrate import calibrate, calibrate_network, search_grid
 from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
 from .config import MULTICLASS_LOSSES, TrainConfig
@@ -87,6 +88,18 @@ def _base_loss(checkpoint: Any) -> str:
     return checkpoint.config.loss if (checkpoint.config.loss in MULTICLASS_LOSSES) == multiclass else ""
 
 
+def _start_params(diameter: float, base_meta: ModelMeta | None) -> PostprocessParams:
+    """Post-processing to calibrate from: `validation_params`, with the base model's seed distance
+    (scaled to ``diameter``) and border rule."""
+    params = validation_params(diameter)
+    if base_meta is None:
+        return params
+    base = base_meta.default_params()
+    ratio = diameter / base_meta.diameter_px if base_meta.diameter_px else 1.0
+    return params.replace(peak_min_distance=max(1, int(round(base.peak_min_distance * ratio))),
+                          border_min_fraction=base.border_min_fraction)
+
+
 def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = None) -> Iterator[Any]:
     """Train, calibrate, export; yields loop reports then a `FineTuneResult`."""
     if len(request.train) == 0 or len(request.val) == 0:
@@ -121,8 +134,8 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
     net = load_network(finished.best_checkpoint)
     truths = [s.labels for s in val_set]
     probabilities = [predict_probability(net, s.image) for s in val_set]
-    cal = calibrate_network(probabilities, truths, validation_params(diameter), net.n_classes, target,
-                            max_distance=diameter / 2, **search_grid(diameter))
+    cal = calibrate_network(probabilities, truths, _start_params(diameter, base_meta), net.n_classes, target,
+                            max_distance=diameter / 2, **search_grid(diameter, shape=False))
     base_f1 = None
     if weights:
         base_net = load_network(weights)

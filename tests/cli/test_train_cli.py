@@ -89,6 +89,25 @@ def test_fine_tunes_a_three_class_base(trained, annotated, tmp_path):
     assert tuned.predict(image).shape == image.shape
 
 
+def test_fine_tuning_keeps_the_base_models_border_rule_and_seed_spacing(trained, annotated, tmp_path):
+    import dataclasses
+    import shutil
+
+    from cellcounter_app.training.checkpoint import load_model as load_network
+    from cellcounter_app.training.export_onnx import export_onnx
+
+    meta = load_model(trained, use_gpu=False).meta
+    base = tmp_path / "ruled.onnx"
+    post = {**meta.postprocess, "border_min_fraction": 0.25, "peak_min_distance": 7}
+    export_onnx(load_network(trained.with_suffix(".pt")), dataclasses.replace(meta, postprocess=post), base)
+    shutil.copy(trained.with_suffix(".pt"), base.with_suffix(".pt"))
+    out = tmp_path / "ruled-tuned.onnx"
+    assert main(["train", "--images", str(annotated / "images"), "--labels", str(annotated / "labels"),
+                 "--base", str(base), "--out", str(out), *FAST]) == 0
+    params = load_model(out, use_gpu=False).meta.default_params()
+    assert params.border_min_fraction == 0.25 and params.peak_min_distance == 7  # same diameter: same spacing
+
+
 def test_a_base_trained_on_distance_maps_is_fine_tuned_on_distance_maps(trained, annotated, tmp_path):
     import dataclasses
     import shutil
