@@ -32,14 +32,16 @@ def search_grid(diameter: float, *, shape: bool = True) -> dict[str, Any]:
 
     Thresholds 0.1 to 0.95 and minimum sizes 0, 15 and 30 % of the median cell
     area; with ``shape`` (the bundled models' builds), also seeds of split
-    cells 0.4 to 0.7 diameters apart (networks that mark the contacts between
-    cells themselves need less shape-based splitting) and cells cut by the
+    cells 0.5 to 0.7 diameters apart (networks that mark the contacts between
+    cells themselves need less shape-based splitting; closer seeds, chosen at
+    the training size, cut cells twice the model's size into pieces when an
+    image is counted without a diameter) and cells cut by the
     image border kept down to 100, 50, 25, 10 or 0 % of the minimum size —
     20 times the work, too slow for fine-tuning in the window, which keeps
     its base model's values.
 
     >>> search_grid(20.0)["peak_min_distances"]
-    [8, 10, 12, 14]
+    [10, 12, 14]
     >>> sorted(search_grid(20.0, shape=False))
     ['min_size_fractions', 'thresholds']
     """
@@ -48,7 +50,7 @@ def search_grid(diameter: float, *, shape: bool = True) -> dict[str, Any]:
         "min_size_fractions": (0.0, 0.15, 0.3),
     }
     if shape:
-        grid["peak_min_distances"] = [max(1, int(round(f * diameter))) for f in (0.4, 0.5, 0.6, 0.7)]
+        grid["peak_min_distances"] = [max(1, int(round(f * diameter))) for f in (0.5, 0.6, 0.7)]
         grid["border_min_fractions"] = (1.0, 0.5, 0.25, 0.1, 0.0)
     return grid
 

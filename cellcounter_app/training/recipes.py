@@ -74,13 +74,12 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "nuclei": Recipe(
-        name="nuclei", version="2.0.0", in_channels=1, canonical_diameter=20.0,
+        name="nuclei", version="1.1.0", in_channels=1, canonical_diameter=20.0,
         description="Fluorescent nuclei (DAPI, Hoechst, H2B): grey or any single stain colour.",
-        n_classes=3, loss="ce_dice", minutes=75.0,
         init_from="models/nuclei.pt", learning_rate=5e-4, max_repeat=4,
     ),
     "cells": Recipe(
-        name="cells", version="1.1.0", in_channels=3, canonical_diameter=20.0,
+        name="cells", version="1.0.0", in_channels=3, canonical_diameter=20.0,
         description="Fluorescent cell bodies in any stain colour (neurons in brain slices, cultured cells,"
                     " nuclei), grey or RGB.",
         synthetic=(
@@ -89,7 +88,7 @@ RECIPES: dict[str, Recipe] = {
             {"n": 200, "n_val": 12, "kind": "mixed", "colour": "random", "shape": (256, 256),
              "diameter_px": (14, 30)},
         ),
-        init_from="models/cells.pt", learning_rate=5e-4,
+        init_from="models/nuclei.pt", learning_rate=5e-4,
     ),
 }
 
