@@ -11,7 +11,7 @@ from ._holes import fill_label_holes
 from .grow import grow_sized
 from .params import PostprocessParams
 from .split import split_labels
-from .steps import binarize, border_ids, renumber
+from .steps import binarize, border_ids, keep_by_size, renumber
 
 
 def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarray:
@@ -75,13 +75,7 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
         labels, sizes = split_labels(labels, params.peak_min_distance, params.min_size, boxes, sizes)
     if params.grow:
         labels, sizes = grow_sized(labels, params.grow, sizes)
-    keep = sizes >= params.min_size
-    if params.border_min_fraction < 1:
-        cut = border_ids(labels, 0)
-        keep[cut] = sizes[cut] >= params.border_min_fraction * params.min_size
-    if params.max_size:
-        keep &= sizes <= params.max_size
-    keep[0] = False
+    keep = keep_by_size(labels, sizes, params.min_size, params.max_size, params.border_min_fraction)
     if params.exclude_border:
         keep[border_ids(labels, params.border_margin)] = False
     return renumber(labels, keep)

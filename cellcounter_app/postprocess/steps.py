@@ -151,7 +151,13 @@ def remove_small(labels_or_mask: np.ndarray, min_size: int, max_size: int = 0,
 
 
 def _keep_sizes(labels: np.ndarray, min_size: int, max_size: int, border_min_fraction: float) -> np.ndarray:
-    sizes = object_sizes(labels)
+    return keep_by_size(labels, object_sizes(labels), min_size, max_size, border_min_fraction)
+
+
+def keep_by_size(labels: np.ndarray, sizes: np.ndarray, min_size: int, max_size: int,
+                 border_min_fraction: float) -> np.ndarray:
+    """``keep[id]``: the object's size ``sizes[id]`` passes the size filters (objects touching the
+    border need ``border_min_fraction * min_size``); ``keep[0]`` is False."""
     keep = sizes >= min_size
     if border_min_fraction < 1:
         cut = border_ids(labels, 0)
