@@ -66,10 +66,23 @@ def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
     on 1200×1600 with 500 cells at 2 px); larger ones run one small distance
     transform per object box (27 ms there).
     """
+    return _grow(labels, distance)[0]
+
+
+def grow_sized(labels: np.ndarray, distance: int, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`grow_checked` and the objects' new pixel counts, given their counts ``sizes`` (indexed by id)."""
+    grown, added = _grow(labels, distance)
+    sizes = sizes + np.bincount(added, minlength=sizes.size)
+    sizes[0] = 0
+    return grown, sizes
+
+
+def _grow(labels: np.ndarray, distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grown labels and the ids given to background pixels (0 where none was)."""
     if distance == 0 or not labels.any():
-        return labels.copy()
+        return labels.copy(), np.zeros(0, labels.dtype)
     if distance <= SMALL_GROWTH:
-        return _grow_by_offsets(labels, distance)[0]
+        return _grow_by_offsets(labels, distance)
     grown = labels.copy()
     nearest = np.full(labels.shape, np.inf, np.float64)
     for index, window in object_windows(labels, distance):
@@ -78,18 +91,7 @@ def grow_checked(labels: np.ndarray, distance: int) -> np.ndarray:
         take = (here == 0) & (gap <= distance) & (gap < nearest[window])
         nearest[window][take] = gap[take]
         grown[window][take] = index
-    return grown
-
-
-def grow_sized(labels: np.ndarray, distance: int, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`grow_checked` and the objects' new pixel counts, given their counts ``sizes`` (indexed by id)."""
-    if distance and distance <= SMALL_GROWTH and labels.any():
-        grown, added = _grow_by_offsets(labels, distance)
-        sizes = sizes + np.bincount(added, minlength=sizes.size)
-        sizes[0] = 0
-        return grown, sizes
-    grown = grow_checked(labels, distance)
-    return grown, np.bincount(grown.ravel(), minlength=sizes.size)
+    return grown, grown[(labels == 0) & (grown > 0)]
 
 
 def _grow_by_offsets(labels: np.ndarray, distance: int) -> tuple[np.ndarray, np.ndarray]:
