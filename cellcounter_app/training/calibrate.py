@@ -162,15 +162,17 @@ def calibrate(
             raise ParameterError(
                 f"thresholds must lie between 0.01 and 0.99, got values from {grid.min():g} to {grid.max():g}"
             )
-    distances = _grid(peak_min_distances, base_params.peak_min_distance, "peak_min_distance", base_params)
-    borders = _grid(border_min_fractions, base_params.border_min_fraction, "border_min_fraction", base_params)
+    distances = _grid(peak_min_distances, "peak_min_distance", base_params)
+    borders = _grid(border_min_fractions, "border_min_fraction", base_params)
     median_area = _median_area(truths)
     sizes = sorted({int(round(f * median_area)) for f in fractions})
     sweeps: dict[tuple[int, int, float], SweepResult] = {}
+    tried: dict[tuple[int, int, float], PostprocessParams] = {}
     table: list[dict[str, Any]] = []
     for key in itertools.product(sizes, distances, borders):
         size, distance, border = key
-        params = _with_min_size(base_params, size).replace(peak_min_distance=distance, border_min_fraction=border)
+        params = tried[key] = _with_min_size(base_params, size).replace(
+            peak_min_distance=distance, border_min_fraction=border)
 
         def segment(prob: np.ndarray, threshold: float, params: PostprocessParams = params) -> np.ndarray:
             return postprocess(prob, params.replace(threshold=threshold))
@@ -189,27 +191,26 @@ def calibrate(
         return (sweeps[key].best_f1, -size, distance == base_params.peak_min_distance, distance,
                 border == base_params.border_min_fraction, border)
 
-    size, distance, border = best = max(sweeps, key=rank)
+    best = max(sweeps, key=rank)
     sweep = sweeps[best]
     k = int(np.flatnonzero(sweep.thresholds == sweep.best_f1_threshold)[0])
     return Calibration(
         threshold_best_f1=sweep.best_f1_threshold,
         threshold_knee=sweep.knee_threshold,
-        min_size=size,
+        min_size=best[0],
         f1=sweep.best_f1,
         precision=float(sweep.precision[k]),
         recall=float(sweep.recall[k]),
-        params=_with_min_size(base_params, size).replace(
-            threshold=sweep.best_f1_threshold, peak_min_distance=distance, border_min_fraction=border),
+        params=tried[best].replace(threshold=sweep.best_f1_threshold),
         table=table,
         sweeps=sweeps,
     )
 
 
-def _grid(values: Sequence[Any] | None, default: Any, name: str, base: PostprocessParams) -> list[Any]:
-    """The candidates of one parameter, checked against its bounds (``[default]`` when none are given)."""
+def _grid(values: Sequence[Any] | None, name: str, base: PostprocessParams) -> list[Any]:
+    """The candidates of one parameter, checked against its bounds (``base``'s value when none are given)."""
     if values is None:
-        return [default]
+        return [getattr(base, name)]
     checked = [getattr(base.replace(**{name: v}), name) for v in values]
     if not checked:
         raise ParameterError(f"{name}: give at least one value to try")
