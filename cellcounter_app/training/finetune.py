@@ -22,6 +22,7 @@ from ..atomic import atomic_write_bytes
 from ..errors import ModelError, ParameterError
 from ..inference import ModelMeta, Normalization, OnnxModel, load_model
 from ..postprocess import PostprocessParams
+from ..postprocess.size import derive_params
 from .calibrate import calibrate, calibrate_network, search_grid
 from .checkpoint import load_checkpoint, load_model as load_network, save_checkpoint
 from .config import MULTICLASS_LOSSES, TrainConfig
@@ -94,10 +95,8 @@ def _start_params(diameter: float, base_meta: ModelMeta | None) -> PostprocessPa
     params = validation_params(diameter)
     if base_meta is None:
         return params
-    base = base_meta.default_params()
-    ratio = diameter / base_meta.diameter_px if base_meta.diameter_px else 1.0
-    return params.replace(peak_min_distance=max(1, int(round(base.peak_min_distance * ratio))),
-                          border_min_fraction=base.border_min_fraction)
+    base = derive_params(base_meta.default_params(), (base_meta.diameter_px or diameter) / diameter)
+    return params.replace(peak_min_distance=base.peak_min_distance, border_min_fraction=base.border_min_fraction)
 
 
 def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = None) -> Iterator[Any]:
