@@ -99,6 +99,13 @@ TRAIN_SPECS: tuple[ParamSpec, ...] = (
               help="Background processes preparing crops; 0: none."),
     ParamSpec("seed", "Random seed", int, 0, 0, 2**31 - 1, help="Seeds torch, numpy and Python's random."),
     ParamSpec("augment", "Augment", bool, True, help="Random geometric and intensity augmentation of the crops."),
+    ParamSpec("p_zoom", "Zoom probability", float, 0.5, 0.0, 1.0,
+              help="Share of the crops zoomed by a random factor between the smallest and the largest zoom."),
+    ParamSpec("zoom_min", "Smallest zoom", float, 0.7, 0.1, 1.0, "×",
+              help="Cells shrink down to this factor (0.5: half their size in the images)."),
+    ParamSpec("zoom_max", "Largest zoom", float, 1.4, 1.0, 10.0, "×",
+              help="Cells grow up to this factor (2: twice their size): a model meets cells from"
+                   " zoom_min to zoom_max times its working size."),
     ParamSpec("use_weight_map", "Weight maps", bool, True,
               help="Weight the loss per pixel with the weight map of the targets (more weight between close cells)."),
     ParamSpec("mixed_precision", "Mixed precision", bool, True, help="Use autocast (bfloat16/float16) on CUDA."),
@@ -182,6 +189,9 @@ class TrainConfig:
     num_workers: int = 0
     seed: int = 0
     augment: bool = True
+    p_zoom: float = 0.5
+    zoom_min: float = 0.7
+    zoom_max: float = 1.4
     use_weight_map: bool = True
     target: str = "mask"
     """What a binary network learns: ``mask`` (cells with cut contacts) or ``distance`` (each cell's

@@ -19,6 +19,7 @@ from typing import Callable, Generator, Iterable, Iterator, Sequence, Union
 import torch
 
 from ..errors import ParameterError
+from .augment import AugmentConfig
 from .checkpoint import TrainingState, adapt_input_channels, adapt_output_classes, load_checkpoint, make_scheduler
 from .config import TrainConfig
 from .data import Sample
@@ -149,7 +150,8 @@ def train(
     dataset = CropDataset(
         train_samples, crop_size=config.crop_size, n_classes=config.n_classes, in_channels=config.in_channels,
         crops_per_image=config.crops_per_image, seed=config.seed,
-        augment=augment_factory(config.augment), use_weight_map=config.use_weight_map, target=config.target,
+        augment=augment_factory(config.augment, _augment_config(config)), use_weight_map=config.use_weight_map,
+        target=config.target,
     )
     loader = make_loader(dataset, batch_size=config.batch_size, num_workers=config.num_workers, device=device)
     validator = Validator(
@@ -180,6 +182,11 @@ def train(
     if reason == "cancelled":
         state.save(out / "last.pt", val_f1=None)
     yield FinishedReport(state.best_checkpoint(), state.best_val_f1, state.step, time.perf_counter() - started, reason)
+
+
+def _augment_config(config: TrainConfig) -> AugmentConfig:
+    """The default augmentation with the zoom of ``config``."""
+    return AugmentConfig(p_scale=config.p_zoom, scale_range=(config.zoom_min, config.zoom_max))
 
 
 @dataclass(frozen=True)

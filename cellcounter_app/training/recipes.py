@@ -59,6 +59,9 @@ class Recipe:
     """Training images with many cells are drawn up to this many times per epoch (see `repeat_by_cells`)."""
     target: str = "mask"
     """What the network learns (`TrainConfig.target`): the cut cell mask or each cell's distance map."""
+    zoom: tuple[float, float] = (0.7, 1.4)
+    """Training crops are zoomed by a random factor in this range (`TrainConfig.zoom_min`, ``zoom_max``)."""
+    p_zoom: float = 0.5
 
     def train_config(self, output_dir: Path, minutes: float | None = None) -> dict[str, Any]:
         return {
@@ -68,7 +71,8 @@ class Recipe:
             "crops_per_image": self.crops_per_image, "epochs": 100_000,
             "max_minutes": self.minutes if minutes is None else minutes,
             "match_distance": self.canonical_diameter / 2, "seed": self.seed, "schedule": "plateau",
-            "patience": 3, "target": self.target,
+            "patience": 3, "target": self.target, "p_zoom": self.p_zoom, "zoom_min": self.zoom[0],
+            "zoom_max": self.zoom[1],
         }
 
 

@@ -195,3 +195,20 @@ def test_starting_weights_are_scored_first_and_kept_when_training_makes_them_wor
     assert not any(e.best for e in epochs[1:]) and all(e.val_f1 < base_f1 for e in epochs[1:])
     assert done.best_val_f1 == pytest.approx(base_f1)
     assert load_checkpoint(done.best_checkpoint).step == 0
+
+
+def test_training_crops_are_zoomed_over_the_configured_range(tmp_path, monkeypatch):
+    chosen = []
+    real = loop_module.augment_factory
+
+    def spy(enabled, augment_config=None):
+        chosen.append(augment_config)
+        return real(enabled, augment_config)
+
+    monkeypatch.setattr(loop_module, "augment_factory", spy)
+    run(config(tmp_path / "wide", augment=True, max_steps=1, p_zoom=1.0, zoom_min=0.5, zoom_max=2.0))
+    run(config(tmp_path / "default", augment=True, max_steps=1))
+    assert (chosen[0].p_scale, chosen[0].scale_range) == (1.0, (0.5, 2.0))
+    assert (chosen[1].p_scale, chosen[1].scale_range) == (0.5, (0.7, 1.4))
+    with pytest.raises(ParameterError, match="zoom_max"):
+        config(tmp_path, zoom_max=0.8)

@@ -64,3 +64,13 @@ def test_prepare_adds_each_synthetic_group_with_its_own_training_and_validation_
     assert (data.split_record["synthetic_train"], data.split_record["synthetic_val"]) == (3, 2)
     assert len([s for s in data.val if not s.name.startswith("synthetic")]) == 2
     assert all(s.image.shape[0] == 3 for s in data.train + data.val if s.name.startswith("synthetic"))
+
+
+def test_a_recipe_zoom_reaches_its_training_configuration(tmp_path):
+    import dataclasses
+
+    from cellcounter_app.training.config import TrainConfig
+
+    recipe = dataclasses.replace(RECIPES["nuclei"], zoom=(0.5, 2.0), p_zoom=0.7)
+    cfg = TrainConfig.from_dict(recipe.train_config(tmp_path))
+    assert (cfg.p_zoom, cfg.zoom_min, cfg.zoom_max) == (0.7, 0.5, 2.0)
