@@ -156,7 +156,7 @@ def train(
     loader = make_loader(dataset, batch_size=config.batch_size, num_workers=config.num_workers, device=device)
     validator = Validator(
         val_samples, n_classes=config.n_classes, in_channels=config.in_channels, loss=loss_fn, device=device,
-        params=config.val_params, max_distance=config.match_distance, mixed_precision=use_amp,
+        params=config.val_params, max_distance=config.match_distance,
         memory_format=fmt, use_weight_map=config.use_weight_map, target=config.target,
     )
     out = Path(config.output_dir)
