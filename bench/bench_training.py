@@ -1,11 +1,14 @@
 """Training throughput: optimisation steps per second for the bundled network shapes.
 
-Batch 8 of 256x256 crops, the default loss, Adam; 5 warm-up steps then
-``--steps`` timed steps, for c-ResUnet (1.9 M parameters) and c-ResUnet-small
-(0.47 M), with and without ``channels_last``; on the CPU (``--threads``, default
-2) and, when torch sees one, on the GPU (with mixed precision).
+Batches of ``--batch`` (default 8) 256x256 crops, the default loss, Adam; 5
+warm-up steps then ``--steps`` timed steps, for c-ResUnet (1.9 M parameters)
+and c-ResUnet-small (0.47 M), with and without ``channels_last``; on the CPU
+(``--threads``, default 2) and, when torch sees one, on the GPU (with mixed
+precision).  The network alone: the crops are random tensors already on the
+device (the training loop's own rate, data preparation included, is in its
+step reports).
 
-    .venv/bin/python bench/bench_training.py [--steps 20] [--threads 2]
+    .venv/bin/python bench/bench_training.py [--steps 20] [--threads 2] [--batch 8] [--devices all|cpu|cuda]
 """
 
 from __future__ import annotations
@@ -59,17 +62,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--devices", choices=("all", "cpu", "cuda"), default="all")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    print("| device | network | channels_last | steps/s | crops/s |")
-    print("|---|---|---|---|---|")
+    devices = [torch.device("cpu")] if args.devices != "cuda" else []
+    if args.devices != "cpu" and torch.cuda.is_available():
+        devices.append(torch.device("cuda"))
+    if not devices:
+        print("no CUDA device: nothing measured", file=sys.stderr)
+        return 1
+    print("| device | network | channels_last | batch | steps/s | crops/s |")
+    print("|---|---|---|---|---|---|")
     for device in devices:
         label = f"CPU ({args.threads} threads)" if device.type == "cpu" else torch.cuda.get_device_name(0)
         for network in ("c-resunet", "c-resunet-small"):
             for channels_last in (True, False):
-                rate = steps_per_second(network, device, channels_last, args.steps)
-                print(f"| {label} | {network} | {channels_last} | {rate:.2f} | {rate * 8:.1f} |", flush=True)
+                rate = steps_per_second(network, device, channels_last, args.steps, batch=args.batch)
+                print(f"| {label} | {network} | {channels_last} | {args.batch} | {rate:.2f} | {rate * args.batch:.1f} |",
+                      flush=True)
     return 0
 
 
