@@ -126,14 +126,15 @@ def synthetic_set(folder: Path, n: int = 16, seed: int = 99) -> list:
 
 
 def evaluate_all(onnx_path: Path, sets: dict[str, list], say) -> dict[str, Any]:
-    """Each set through the engine: the new model and `classical`, diameter from the labels and auto."""
+    """Each set through the engine: the new model and `classical`, with the diameter of the labels, estimated
+    (``auto``) and assumed to be the model's own (``model``, the default of the CLI and the window)."""
     results: dict[str, Any] = {}
     models = {"model": OnnxModel(onnx_path, use_gpu=False), "classical": load_model("classical")}
     for set_name, pairs in sets.items():
         if not pairs:
             continue
         results[set_name] = {}
-        for size in (TRUTH_SIZE, "auto"):
+        for size in (TRUTH_SIZE, "auto", "model"):
             for key, model in models.items():
                 evaluation = None
                 setting = size if size == TRUTH_SIZE else SizeSetting.parse(size)

@@ -35,7 +35,7 @@ def markdown(card: dict[str, Any]) -> str:
         f"- Network: {card['recipe']['network']}, {card['recipe']['in_channels']} input channel(s), "
         + _output_words(card['recipe'])
         + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px,"
-        f" batch {card['recipe']['batch_size']}.",
+        f" batch {card['recipe']['batch_size']}" + _zoom_words(card['recipe']) + ".",
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
            f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
            " validation and held-out images were never trained on."]
@@ -58,8 +58,9 @@ def markdown(card: dict[str, Any]) -> str:
         *_size_lines(card),
         "## Accuracy", "",
         "Counted through the engine (`cellcounter evaluate`), each image at the median diameter of its own labels"
-        " (`truth`) or estimated (`auto`); centroid matching within half the median cell diameter of each image,"
-        " one-to-one. `classical` is measured in the same run.", "",
+        " (`truth`), estimated (`auto`) or taken to be the model's own working size (`model`, the default of the"
+        " CLI and the window: the image is not resized); centroid matching within half the median cell diameter"
+        " of each image, one-to-one. `classical` is measured in the same run.", "",
     ]
     for set_name, rows in card["evaluation"].items():
         lines += [f"### {set_name}", "", "| method | " + " | ".join(COLUMNS) + " |",
@@ -82,6 +83,15 @@ def _output_words(recipe: dict[str, Any]) -> str:
     if recipe.get("target") == "distance":
         return "distance-map output, "
     return ""
+
+
+def _zoom_words(recipe: dict[str, Any]) -> str:
+    """The zoom augmentation of the recipe, for the training line (empty in cards written before it was recorded)."""
+    zoom = recipe.get("zoom")
+    if not zoom:
+        return ""
+    return (f", {round(100 * recipe.get('p_zoom', 0.5))} % of the crops zoomed {zoom[0]:g}–{zoom[1]:g}×"
+            " (cells of that many times the working size)")
 
 
 def _split_words(post: dict[str, Any]) -> str:

@@ -71,3 +71,14 @@ def test_card_gives_the_calibrated_seed_distance_and_border_rule():
     assert "Cells cut by the image border are kept down to 0.1 × the minimum size (5 px²)." in text
     plain = markdown(card(postprocess={"split_touching": False, "border_min_fraction": 1.0}))
     assert "seeds at least" not in plain and "cut by the image border" not in plain
+
+
+def test_card_states_the_zoom_the_network_was_trained_with():
+    value = card()
+    value["recipe"] = {**value["recipe"], "zoom": [0.5, 2.0], "p_zoom": 0.7}
+    assert "batch 8, 70 % of the crops zoomed 0.5–2× (cells of that many times the working size)." in markdown(value)
+    assert "batch 8." in markdown(card())
+
+
+def test_card_explains_the_model_size_rows():
+    assert "taken to be the model's own working size (`model`, the default of the CLI and the window" in markdown(card())
