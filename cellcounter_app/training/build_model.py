@@ -54,22 +54,23 @@ def initial_weights(recipe: Recipe, init: Path | None) -> Path | None:
 
 
 def run_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say: Callable[[str], None],
-                 init: Path | None = None):
-    config = TrainConfig.from_dict(recipe.train_config(run_dir, minutes))
-    finished = None
+                 init: Path | None = None, workers: int = 0):
+    config = TrainConfig.from_dict(recipe.train_config(run_dir, minutes)).replace(num_workers=workers)
+    finished, device = None, "cpu"
     if init is not None:
         say(f"starting from the weights in {init}")
     for report in train(config, data.train, data.val, initial_weights=init):
         if isinstance(report, StepReport) and report.step % 25 == 0:
             say(f"step {report.step} epoch {report.epoch} loss {report.loss:.4f} {report.images_per_s:.1f} img/s")
         elif isinstance(report, EpochReport):
+            device = report.device
             say(f"epoch {report.epoch}: train {report.train_loss:.4f} val {report.val_loss:.4f} "
                 f"F1 {report.val_f1:.3f} MAE {report.val_count_mae:.2f}{' *' if report.best else ''}")
         elif isinstance(report, FinishedReport):
             finished = report
     say(f"finished ({finished.reason}): {finished.steps} steps in {finished.seconds / 60:.1f} min, "
         f"best validation F1 {finished.best_val_f1:.3f}")
-    return config, finished
+    return config, finished, device
 
 
 def calibrate_on_validation(net, recipe: Recipe, data):
@@ -170,7 +171,7 @@ def time_per_image(onnx_path: Path) -> float:
 
 
 def finished_training(recipe: Recipe, data, run_dir: Path, minutes: float | None, say, init: Path | None,
-                      skip: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+                      skip: bool, workers: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train (or, with ``skip``, take the finished run in ``run_dir``): ``(train config, training record)``."""
     record_path = run_dir / "training.json"
     if skip:
@@ -182,11 +183,12 @@ def finished_training(recipe: Recipe, data, run_dir: Path, minutes: float | None
     # hashed before training: the file may be replaced while a long run goes on
     started_from = None if init is None else {
         "file": init.name, "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}
-    config, finished = run_training(recipe, data, run_dir, minutes, say, init)
+    config, finished, device = run_training(recipe, data, run_dir, minutes, say, init, workers)
     record = {"best_checkpoint": str(finished.best_checkpoint), "steps": finished.steps,
               "minutes": finished.seconds / 60, "stop": finished.reason,
               "best_validation_f1_at_0.5": finished.best_val_f1,
-              "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",
+              "hardware": (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU"
+                           if device.startswith("cpu") else f"{device.removeprefix('cuda: ')}, {workers} data workers"),
               "initial_weights": started_from}
     record_path.write_text(json.dumps({**record, "train_config": config.to_dict()}, indent=2))
     return config.to_dict(), record
@@ -203,7 +205,7 @@ def validation_images(data, sets: dict[str, list]) -> list[tuple[LoadedImage, np
 
 
 def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say=print,
-          init: Path | None = None, skip_training: bool = False) -> Path:
+          init: Path | None = None, skip_training: bool = False, workers: int = 0) -> Path:
     started = time.perf_counter()
     data = prepare(recipe, data_root)
     unique = len({s.name for s in data.train})
@@ -212,7 +214,7 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
         f"{len(data.held_out)} held-out images")
     run_dir = out / ".runs" / recipe.name
     init = initial_weights(recipe, init)
-    config, training = finished_training(recipe, data, run_dir, minutes, say, init, skip_training)
+    config, training = finished_training(recipe, data, run_dir, minutes, say, init, skip_training, workers)
     best_checkpoint = Path(training.pop("best_checkpoint"))
     net = load_checkpoint_model(best_checkpoint).eval()
     cal = calibrate_on_validation(net, recipe, data)
@@ -259,7 +261,8 @@ def build(recipe: Recipe, data_root: Path, out: Path, minutes: float | None, say
         "postprocess": cal.params.to_dict(), "canonical_diameter_px": recipe.canonical_diameter,
         "evaluation": results, "seconds_per_1200x1600_image": seconds, "licence": LICENCE_NOTES,
         "command": f"python -m cellcounter_app.training.build_model {recipe.name} --data {data_root} --out {out}"
-                   + (f" --minutes {minutes or config.get('max_minutes'):g}"),
+                   + (f" --minutes {minutes or config.get('max_minutes'):g}")
+                   + (f" --workers {workers}" if workers else ""),
     }
     write_card(json_safe(card), out)
     say(f"wrote {path} and its card; {seconds:.2f} s per 1200x1600 image")
@@ -275,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--skip-training", action="store_true",
                         help="calibrate, export and evaluate the finished run in <out>/.runs/<name> again")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="data-loading processes (on a GPU the crops are the bottleneck: give most CPU cores)")
     parser.add_argument("--init", type=Path, default=None,
                         help="weights (.pt) to start from instead of the recipe's (same split and seed!)")
     args = parser.parse_args(argv)
@@ -286,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
     build(RECIPES[args.recipe], args.data, args.out, args.minutes, say, init=args.init,
-          skip_training=args.skip_training)
+          skip_training=args.skip_training, workers=args.workers)
     return 0
 
 

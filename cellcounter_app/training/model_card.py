@@ -36,6 +36,7 @@ def markdown(card: dict[str, Any]) -> str:
         + _output_words(card['recipe'])
         + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px,"
         f" batch {card['recipe']['batch_size']}" + _zoom_words(card['recipe']) + ".",
+        *[f"- Earlier stages: {stage}" for stage in card["recipe"].get("history", ())],
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
            f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
            " validation and held-out images were never trained on."]
