@@ -36,7 +36,7 @@ def markdown(card: dict[str, Any]) -> str:
         + _output_words(card['recipe'])
         + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px,"
         f" batch {card['recipe']['batch_size']}" + _zoom_words(card['recipe']) + ".",
-        *[f"- Earlier stages: {stage}" for stage in card["recipe"].get("history", ())],
+        *[f"- Earlier stage {stage}" for stage in card["recipe"].get("history", ())],
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
            f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
            " validation and held-out images were never trained on."]
@@ -59,8 +59,8 @@ def markdown(card: dict[str, Any]) -> str:
         *_size_lines(card),
         "## Accuracy", "",
         "Counted through the engine (`cellcounter evaluate`), each image at the median diameter of its own labels"
-        " (`truth`), estimated (`auto`) or taken to be the model's own working size (`model`, the default of the"
-        " CLI and the window: the image is not resized); centroid matching within half the median cell diameter"
+        " (`truth`), estimated (`auto`) or assumed to be the model's own working size (`model`, the default of"
+        " the CLI and the window when no diameter is set); centroid matching within half the median cell diameter"
         " of each image, one-to-one. `classical` is measured in the same run.", "",
     ]
     for set_name, rows in card["evaluation"].items():

@@ -62,6 +62,11 @@ class Recipe:
     zoom: tuple[float, float] = (0.7, 1.4)
     """Training crops are zoomed by a random factor in this range (`TrainConfig.zoom_min`, ``zoom_max``)."""
     p_zoom: float = 0.5
+    patience: int = 3
+    """Plateau schedule: the learning rate halves after this many epochs without a better validation F1."""
+    history: tuple[str, ...] = ()
+    """How the ``init_from`` weights were made, stage by stage (printed in the model card): a build
+    continues from them, so the recipe alone does not say how the first stages were trained."""
 
     def train_config(self, output_dir: Path, minutes: float | None = None) -> dict[str, Any]:
         return {
@@ -71,16 +76,24 @@ class Recipe:
             "crops_per_image": self.crops_per_image, "epochs": 100_000,
             "max_minutes": self.minutes if minutes is None else minutes,
             "match_distance": self.canonical_diameter / 2, "seed": self.seed, "schedule": "plateau",
-            "patience": 3, "target": self.target, "p_zoom": self.p_zoom, "zoom_min": self.zoom[0],
+            "patience": self.patience, "target": self.target, "p_zoom": self.p_zoom, "zoom_min": self.zoom[0],
             "zoom_max": self.zoom[1],
         }
 
 
 RECIPES: dict[str, Recipe] = {
     "nuclei": Recipe(
-        name="nuclei", version="1.1.0", in_channels=1, canonical_diameter=20.0,
+        name="nuclei", version="2.0.0", in_channels=1, canonical_diameter=20.0,
         description="Fluorescent nuclei (DAPI, Hoechst, H2B): grey or any single stain colour.",
-        init_from="models/nuclei.pt", learning_rate=5e-4, max_repeat=4,
+        n_classes=3, loss="ce_dice", zoom=(0.5, 2.0), p_zoom=0.7, batch_size=32, crops_per_image=48,
+        minutes=6.5, patience=2, init_from="models/nuclei.pt", learning_rate=5e-4, max_repeat=4,
+        history=(
+            "1.0.0: binary output, focal Tversky loss, batch 8, zoom 0.7-1.4x, 38 min from scratch on one CPU thread.",
+            "1.1.0: 1.0.0's weights, crowded images repeated (max_repeat 4), 34 min more on one CPU thread.",
+            "3-class: 1.1.0's weights with a 3-class head (background / interior / boundary), loss ce_dice,"
+            " batch 8, zoom 0.7-1.4x, 75 min on one CPU thread (8155 steps): the weights this recipe starts from"
+            " (not in the repository; `models/nuclei.pt` holds 2.0.0's).",
+        ),
     ),
     "cells": Recipe(
         name="cells", version="1.0.0", in_channels=3, canonical_diameter=20.0,
@@ -92,7 +105,8 @@ RECIPES: dict[str, Recipe] = {
             {"n": 200, "n_val": 12, "kind": "mixed", "colour": "random", "shape": (256, 256),
              "diameter_px": (14, 30)},
         ),
-        init_from="models/nuclei.pt", learning_rate=5e-4,
+        init_from="models/cells.pt", learning_rate=5e-4,
+        history=("1.0.0: started from the binary `nuclei` 1.0.0 weights, 65 min on two CPU threads.",),
     ),
 }
 

@@ -81,11 +81,11 @@ def test_card_states_the_zoom_the_network_was_trained_with():
 
 
 def test_card_explains_the_model_size_rows():
-    assert "taken to be the model's own working size (`model`, the default of the CLI and the window" in markdown(card())
+    assert "assumed to be the model's own working size (`model`, the default of the CLI and the window" in markdown(card())
 
 
 def test_card_lists_the_stages_that_made_the_starting_weights():
     value = card(initial_weights={"file": "stage.pt", "sha256": "cd" * 32})
-    value["recipe"] = {**value["recipe"], "history": ["1.0.0: from scratch.", "3-class stage: 75 min."]}
+    value["recipe"] = {**value["recipe"], "history": ["1.0.0: from scratch.", "3-class: 75 min."]}
     text = markdown(value)
-    assert "- Earlier stages: 1.0.0: from scratch.\n- Earlier stages: 3-class stage: 75 min.\n- Started from" in text
+    assert "- Earlier stage 1.0.0: from scratch.\n- Earlier stage 3-class: 75 min.\n- Started from" in text
