@@ -64,6 +64,7 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     from cellcounter_app.inference import load_model
     from cellcounter_app.project import Project, save_project
     from cellcounter_app.training.annotation_store import import_annotation
+    from cellcounter_app.training.loop import EpochReport
     from cellcounter_app.training.project_train import ProjectTrainRequest, ProjectTrainResult, train_project
 
     project = Project(folder)
@@ -78,6 +79,10 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     for report in train_project(request):
         if isinstance(report, ProjectTrainResult):
             result = report
+        elif isinstance(report, EpochReport):
+            # on stderr: whether any epoch beat the base (epoch 0) on the validation image
+            print(f"{name}: epoch {report.epoch} step {report.step} validation F1 {report.val_f1:.3f}"
+                  f"{' (best)' if report.best else ''}", file=sys.stderr, flush=True)
     minutes = (time.perf_counter() - started) / 60.0
     if result is None or not result.ok:
         raise SystemExit(f"{name}: fine-tuning failed: {result.message if result else 'no result'}")

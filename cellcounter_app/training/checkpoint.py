@@ -51,6 +51,8 @@ class Checkpoint:
     best_val_f1: float
     val_f1: float | None
     """Validation F1 of these weights, None when they were not validated (cancelled run)."""
+    best_val_loss: float = math.nan
+    """Validation loss of the best weights (breaks ties of F1); NaN in checkpoints written before it was kept."""
 
 
 def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Path:
@@ -62,6 +64,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         "model": checkpoint.model, "optimizer": checkpoint.optimizer, "scheduler": checkpoint.scheduler,
         "scaler": checkpoint.scaler, "step": checkpoint.step, "epoch": checkpoint.epoch,
         "config": checkpoint.config.to_dict(), "best_val_f1": checkpoint.best_val_f1, "val_f1": checkpoint.val_f1,
+        "best_val_loss": checkpoint.best_val_loss,
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -93,6 +96,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         epoch=int(payload["epoch"]), config=TrainConfig.from_dict(payload["config"]),
         best_val_f1=float(payload["best_val_f1"]),
         val_f1=None if payload["val_f1"] is None else float(payload["val_f1"]),
+        best_val_loss=float(payload.get("best_val_loss", math.nan)),
     )
 
 
@@ -192,6 +196,7 @@ class TrainingState:
         self.step = 0
         self.epoch = 0
         self.best_val_f1 = math.nan
+        self.best_val_loss = math.nan
         self.best_path: Path | None = None
         self.last_path: Path | None = None
 
@@ -207,13 +212,20 @@ class TrainingState:
                 and scheduler.last_epoch < scheduler.total_steps - 1:
             scheduler.step()
 
-    def after_validation(self, f1: float) -> bool:
-        """Record a validation F1; advance a plateau schedule; return whether it is the best so far."""
+    def after_validation(self, f1: float, loss: float = math.nan) -> bool:
+        """Record a validation F1 and loss; advance a plateau schedule; return whether they are the best so far.
+
+        Best: the higher F1; at equal F1, the lower loss. With the one or two small validation images
+        of a fine-tuning, F1 stops moving after a few epochs (one nucleus more or less changes it):
+        without the tie-break the weights of the first epoch that reached it were kept however long
+        the training went on.
+        """
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             self.scheduler.step(f1)
-        improved = math.isnan(self.best_val_f1) or f1 > self.best_val_f1
+        improved = math.isnan(self.best_val_f1) or f1 > self.best_val_f1 or (
+            f1 == self.best_val_f1 and loss < self.best_val_loss)
         if improved:
-            self.best_val_f1 = f1
+            self.best_val_f1, self.best_val_loss = f1, loss
         return improved
 
     def save(self, path: Path, *, val_f1: float | None, best: bool = False) -> Path:
@@ -226,6 +238,7 @@ class TrainingState:
             scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
             scaler=self.scaler.state_dict() if self.scaler.is_enabled() else None,
             step=self.step, epoch=self.epoch, config=self.config, best_val_f1=self.best_val_f1, val_f1=val_f1,
+            best_val_loss=self.best_val_loss,
         ))
         if best:
             self.best_path = path
@@ -251,6 +264,7 @@ class TrainingState:
         if checkpoint.scaler is not None and self.scaler.is_enabled():
             self.scaler.load_state_dict(checkpoint.scaler)
         self.step, self.epoch, self.best_val_f1 = checkpoint.step, checkpoint.epoch, checkpoint.best_val_f1
+        self.best_val_loss = checkpoint.best_val_loss
         if best_path is not None and best_path.is_file() and not math.isnan(checkpoint.best_val_f1):
             self.best_path = best_path
 

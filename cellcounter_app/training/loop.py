@@ -5,7 +5,7 @@ after every validation and one `FinishedReport` at the end; the CLI drains it
 with a progress bar, the GUI runs it in a worker with cooperative cancel
 (``STYLE.md``, rule 2).  Checkpoints go to ``config.output_dir``:
 ``last.pt`` (after every validation, and when cancelled or stopped by the time
-budget) and ``best.pt`` (highest validation F1).
+budget) and ``best.pt`` (highest validation F1; at equal F1 the lower validation loss).
 """
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ def _validate(state: TrainingState, validator: Validator, losses: list[float], e
               device: str) -> EpochReport:
     """Validate, update the schedule, write ``best.pt`` (if better) and ``last.pt``."""
     result: ValidationResult = validator(state.model)
-    improved = state.after_validation(result.f1)
+    improved = state.after_validation(result.f1, result.loss)
     if improved:
         state.save(out / "best.pt", val_f1=result.f1, best=True)
     state.save(out / "last.pt", val_f1=result.f1)

@@ -27,16 +27,17 @@ def state(tmp_path, **changes) -> TrainingState:
 def test_round_trip_restores_weights_and_counters(tmp_path):
     first = state(tmp_path)
     first.step, first.epoch = 12, 3
-    first.after_validation(0.4)
+    first.after_validation(0.4, 0.7)
     path = first.save(tmp_path / "best.pt", val_f1=0.4, best=True)
     checkpoint = load_checkpoint(path)
     assert isinstance(checkpoint, Checkpoint)
     assert (checkpoint.step, checkpoint.epoch, checkpoint.best_val_f1, checkpoint.val_f1) == (12, 3, 0.4, 0.4)
-    assert checkpoint.config == first.config
+    assert checkpoint.best_val_loss == 0.7 and checkpoint.config == first.config
 
     second = state(tmp_path)
     second.restore(checkpoint, best_path=path)
-    assert (second.step, second.epoch, second.best_val_f1) == (12, 3, 0.4)
+    assert (second.step, second.epoch, second.best_val_f1, second.best_val_loss) == (12, 3, 0.4, 0.7)
+    assert not second.after_validation(0.4, 0.8) and second.after_validation(0.4, 0.6)
     assert second.best_checkpoint() == path
     model = load_model(path)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), first.model.state_dict().values()))
@@ -48,6 +49,24 @@ def test_best_is_the_highest_f1_so_far(tmp_path):
     assert math.isnan(s.best_val_f1)
     assert [s.after_validation(f) for f in (0.2, 0.5, 0.5, 0.3, 0.6)] == [True, True, False, False, True]
     assert s.best_val_f1 == 0.6
+
+
+def test_equal_f1_with_a_lower_validation_loss_is_better(tmp_path):
+    """A fine-tuning's small validation image stops moving F1 early: the loss then picks the weights."""
+    s = state(tmp_path)
+    results = [(0.9, 0.50), (0.93, 0.40), (0.93, 0.35), (0.93, 0.38), (0.93, 0.30), (0.92, 0.10)]
+    assert [s.after_validation(f1, loss) for f1, loss in results] == [True, True, True, False, True, False]
+    assert (s.best_val_f1, s.best_val_loss) == (0.93, 0.30)
+
+
+def test_checkpoints_written_before_the_loss_was_kept_still_load(tmp_path):
+    s = state(tmp_path)
+    s.after_validation(0.5, 0.2)
+    path = s.save(tmp_path / "old.pt", val_f1=0.5)
+    payload = torch.load(path, weights_only=True)
+    del payload["best_val_loss"]
+    torch.save(payload, path)
+    assert math.isnan(load_checkpoint(path).best_val_loss)
 
 
 def test_onecycle_never_steps_past_its_end(tmp_path):
