@@ -62,6 +62,7 @@ class Recipe:
     zoom: tuple[float, float] = (0.7, 1.4)
     """Training crops are zoomed by a random factor in this range (`TrainConfig.zoom_min`, ``zoom_max``)."""
     p_zoom: float = 0.5
+    """Share of the training crops that are zoomed."""
     patience: int = 3
     """Plateau schedule: the learning rate halves after this many epochs without a better validation F1."""
     history: tuple[str, ...] = ()
