@@ -71,6 +71,6 @@ def test_a_recipe_zoom_reaches_its_training_configuration(tmp_path):
 
     from cellcounter_app.training.config import TrainConfig
 
-    recipe = dataclasses.replace(RECIPES["nuclei"], zoom=(0.5, 2.0), p_zoom=0.7)
+    recipe = dataclasses.replace(RECIPES["cells"], zoom=(0.6, 1.8), p_zoom=0.8)
     cfg = TrainConfig.from_dict(recipe.train_config(tmp_path))
-    assert (cfg.p_zoom, cfg.zoom_min, cfg.zoom_max) == (0.7, 0.5, 2.0)
+    assert (cfg.p_zoom, cfg.zoom_min, cfg.zoom_max) == (0.8, 0.6, 1.8)
