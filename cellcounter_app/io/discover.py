@@ -7,8 +7,12 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-IMAGE_EXTENSIONS: frozenset[str] = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp"})
-"""Lower-case suffixes CellCounter reads (``.ome.tif`` ends in ``.tif``)."""
+from .vendor import members
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp",
+                                              ".nd2", ".czi", ".lif", ".vsi", ".zarr"})
+"""Lower-case suffixes CellCounter reads (``.ome.tif`` ends in ``.tif``; vendor
+formats and ``.zarr`` folders need the ``formats`` extra, see `vendor`)."""
 
 NOT_AN_IMAGE = "not an image file"
 NO_SUCH_PATH = "no such file or folder"
@@ -25,6 +29,8 @@ def is_image_file(path: str | Path) -> bool:
     False
     """
     path = Path(path)
+    if path.suffix.lower() == ".zarr":
+        return path.is_dir()
     return path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
 
 
@@ -73,7 +79,9 @@ def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Pa
     skipped: list[tuple[Path, str]] = []
     for item in inputs:
         path = Path(item)
-        if path.is_dir():
+        if path.is_dir() and path.suffix.lower() == ".zarr":
+            _add(path, images, skipped)
+        elif path.is_dir():
             _walk(path, images, skipped)
         elif path.is_file():
             _add(path, images, skipped)
@@ -84,7 +92,8 @@ def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Pa
 
 def _add(path: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]]) -> None:
     if path.suffix.lower() in IMAGE_EXTENSIONS:
-        images.setdefault(path.resolve(), path)
+        for member in members(path):
+            images.setdefault(member.parent.resolve() / member.name, member)
     else:
         skipped.append((path, NOT_AN_IMAGE))
 
@@ -94,7 +103,9 @@ def _walk(folder: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]
         skipped.append((Path(error.filename or folder), f"cannot list folder: {error.strerror or error}"))
 
     for root, dirs, files in os.walk(folder, onerror=failed):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        zarrs = [d for d in dirs if d.lower().endswith(".zarr") and not d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in zarrs]
+        files = [*files, *zarrs]
         for name in files:
             if not name.startswith("."):
                 _add(Path(root) / name, images, skipped)

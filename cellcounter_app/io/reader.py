@@ -11,10 +11,11 @@ from ..errors import ImageReadError, ParameterError
 from .discover import IMAGE_EXTENSIONS
 from .failures import NO_MEMORY
 from .image import LoadedImage
-from .layout import arrange
+from .layout import Decoded, arrange
 from .options import ReadOptions
 from .raster import decode_raster
 from .tiff import decode_tiff
+from .vendor import decode_vendor, materialise, vendor_suffix
 
 FORMAT_NAMES: dict[str, str] = {
     ".tif": "TIFF", ".tiff": "TIFF", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP",
@@ -77,17 +78,13 @@ def read_image(path: str | Path, options: ReadOptions = ReadOptions()) -> Loaded
     path = Path(path)
     if not isinstance(options, ReadOptions):
         raise ParameterError(f"options must be a ReadOptions, got {type(options).__name__}")
-    kind = _check_file(path)
-    head = _read_head(path)
-    if head.startswith(_TIFF_MAGIC):
-        decoded = decode_tiff(path)
-    elif _is_text(head):
-        raise ImageReadError(path, f"not a {kind} image: the file contains text")
+    if vendor_suffix(path) is not None:
+        decoded = decode_vendor(path)
     else:
-        decoded = decode_raster(path, kind)
+        decoded = _decode_file(path)
     try:
         data, names = arrange(path, decoded, options)
-        data = _plain_dtype(path, _detached(data))
+        data = _plain_dtype(path, _detached(materialise(data)))
     except MemoryError as exc:
         raise ImageReadError(path, NO_MEMORY) from exc
     if data.size == 0:
@@ -105,6 +102,17 @@ def read_image(path: str | Path, options: ReadOptions = ReadOptions()) -> Loaded
         source_shape=decoded.source_shape,
         is_rgb=decoded.is_rgb,
     )
+
+
+def _decode_file(path: Path) -> Decoded:
+    """TIFF by content, else the raster format the extension names."""
+    kind = _check_file(path)
+    head = _read_head(path)
+    if head.startswith(_TIFF_MAGIC):
+        return decode_tiff(path)
+    if _is_text(head):
+        raise ImageReadError(path, f"not a {kind} image: the file contains text")
+    return decode_raster(path, kind)
 
 
 def _check_file(path: Path) -> str:

@@ -14,7 +14,8 @@ def touch(path: Path) -> Path:
 
 
 def test_extensions_cover_the_supported_formats():
-    assert IMAGE_EXTENSIONS == {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp"}
+    assert IMAGE_EXTENSIONS == {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp",
+                                ".nd2", ".czi", ".lif", ".vsi", ".zarr"}
 
 
 def test_is_image_file_checks_extension_case_insensitively_and_existence(tmp_path):
