@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     options.add_model_options(parser)
     options.add_read_options(parser)
+    options.add_shape_options(parser)
     options.add_param_options(parser)
     _add_marker_options(parser)
     parser.set_defaults(run=run)
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         markers=build_markers(args.marker, args.positive, args.marker_measure, args.pair),
         pair=args.pair,
         marker_scope=args.positive_scope,
+        keep_arrays=args.rois is not None or args.geojson is not None,
     )
     results: list[ImageResult] = []
     bar: ProgressBar | None = None
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
             elif isinstance(event, ImageCounted):
                 results.append(event.result)
                 r = event.result
+                options.shape_outputs(args, r)
+                r.labels = r.probability = None
                 status = f"{r.count} cells" if r.ok else f"ERROR {r.error}"
                 if bar is not None:
                     bar.update(event.index + 1, f"{r.name}: {status}")

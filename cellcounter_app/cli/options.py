@@ -30,6 +30,32 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
                         help="pixel size in µm, overriding the files' calibration")
 
 
+def add_shape_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rois", type=Path, default=None, metavar="DIR",
+                        help="write an ImageJ/Fiji ROI set (.zip, one polygon per cell) per image")
+    parser.add_argument("--geojson", type=Path, default=None, metavar="DIR",
+                        help="write a QuPath GeoJSON (one feature per cell) per image")
+
+
+def shape_outputs(args: argparse.Namespace, result: Any) -> list[Path]:
+    """Write the ROI set and GeoJSON of one counted image where asked; the files written."""
+    from ..export.geojson import write_geojson
+    from ..export.rois import write_roi_set
+    from ..io import IMAGE_EXTENSIONS
+
+    if not result.ok:
+        return []
+    name = Path(result.name)
+    name = name.with_suffix("") if name.suffix.lower() in IMAGE_EXTENSIONS else name
+    written = []
+    for folder, ending, write in ((args.rois, "_rois.zip", write_roi_set), (args.geojson, ".geojson", write_geojson)):
+        if folder is not None:
+            target = folder / name.with_name(name.name + ending)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written.append(write(result.labels, result.cells, target, force=args.force))
+    return written
+
+
 def add_param_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "post-processing", "Defaults come from the model (converted to the cell size given by"
