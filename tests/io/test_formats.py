@@ -118,3 +118,21 @@ def test_cli_counts_every_readable_image(tmp_path, capsys):
     assert len(counted) >= 15
     assert any("tile scan of 4 tiles" in line for line in lines)
     assert out.exists()
+
+
+def test_cli_writes_rois_and_geojson_per_scene(tmp_path, capsys):
+    import json
+
+    roifile = pytest.importorskip("roifile")
+    path = _file("neubias__xyz__multiple_images.czi", "pylibCZIrw")
+    from cellcounter_app.cli import main
+    assert main(["count", str(path), "--model", "classical", "--quiet",
+                 "--rois", str(tmp_path / "rois"), "--geojson", str(tmp_path / "geojson")]) == 0
+    table = capsys.readouterr().out
+    for scene in (1, 2):
+        name = f"neubias__xyz__multiple_images.czi [scene {scene}]"
+        count = int(next(line for line in table.splitlines() if line.startswith(name)).split()[-2])
+        rois = roifile.roiread(tmp_path / "rois" / f"{name}_rois.zip")
+        features = json.loads((tmp_path / "geojson" / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+        assert len(rois) == len(features) == count > 0
+        assert rois[0].name == features[0]["properties"]["name"] == "cell 1"
