@@ -47,6 +47,8 @@ class CountsMixin:
         self._writing: dict[str, np.ndarray] = {}
         """Label images handed to a save that may still be writing them (see `labels_written`)."""
         self._detections: OrderedDict[str, Detections] = OrderedDict()
+        self.known_labels: set[str] = set()
+        """Names of the label images the project was opened with or wrote: the only ones a save may delete."""
 
     def forget_counts(self, image_ids: set[str]) -> None:
         """Drop what is held in memory for images that left the project."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
+from .. import __version__
 from ..postprocess.params import SPECS_BY_NAME
 from .paths import new_image_id
 
@@ -23,11 +24,14 @@ Data = dict[str, Any]
 class NewerSchemaError(ValueError):
     """The data was written by a newer CellCounter than this one."""
 
-    def __init__(self, version: int):
+    def __init__(self, version: int, app_version: str = ""):
         self.version = version
+        self.app_version = app_version
+        needed = f"CellCounter {app_version} or later" if app_version else "a newer CellCounter"
         super().__init__(
-            f"it was made by a newer CellCounter (project schema version {version}; this version "
-            f"reads up to {CURRENT_VERSION}); update CellCounter to open it"
+            f"it was made by a newer CellCounter {app_version + ' ' if app_version else ''}(project schema "
+            f"version {version}; CellCounter {__version__} reads up to {CURRENT_VERSION}); install {needed} "
+            f"to open it"
         )
 
 
@@ -90,7 +94,8 @@ def migrate(data: Data) -> Data:
     """
     version = schema_version(data)
     if version > CURRENT_VERSION:
-        raise NewerSchemaError(version)
+        made_by = data.get("app_version")
+        raise NewerSchemaError(version, made_by[:40] if isinstance(made_by, str) else "")
     current = copy.deepcopy(data)
     while version < CURRENT_VERSION:
         step = MIGRATIONS.get(version)

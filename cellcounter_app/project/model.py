@@ -65,6 +65,8 @@ class Project(CountsMixin, EditsMixin):
     modified: str = ""
     app_version: str = __version__
     dirty: bool = field(default=False, compare=False, repr=False)
+    notices: list[str] = field(default_factory=list, compare=False, repr=False)
+    """What the user is to be told about how the project was opened (a damaged file kept aside, edits recovered)."""
 
     def __post_init__(self) -> None:
         self.folder = Path(os.path.abspath(self.folder))

@@ -11,6 +11,12 @@ file replaces the old one atomically, and only then are label images that
 neither the project file nor its backup refer to deleted.  Whatever moment a
 crash happens at, the project file and its backup each open with the label
 images they name.
+
+A save only ever deletes label images the project knows (it was opened with
+them or wrote them): those named only by a damaged project file, or by files
+of another copy, stay.  A damaged project file is kept aside before it is
+replaced, and one written by a newer CellCounter is not replaced at all
+(see :mod:`.guard`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -32,6 +37,7 @@ from ..errors import CellCounterError
 from .errors import ProjectError
 from ..atomic import atomic_path, atomic_write_bytes
 from .files import write_labels
+from .guard import check_replaceable, keep_aside, parse
 from .migrations import CURRENT_VERSION, NewerSchemaError, migrate, schema_version
 from .model import Project, now_iso
 from .paths import RESULTS_DIR, backup_file, project_file
@@ -56,6 +62,8 @@ class SavePlan:
     text: str
     labels: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
     """``(image id, file name relative to the folder, labels)`` to write first."""
+    known: frozenset[str] = frozenset()
+    """Names of the label images the project knows: the only ones the save may delete."""
 
 
 def plan_save(project: Project, path: str | os.PathLike[str] | None = None) -> SavePlan:
@@ -80,10 +88,11 @@ def plan_save(project: Project, path: str | os.PathLike[str] | None = None) -> S
         name = f"{RESULTS_DIR}/{image_id}-{secrets.token_hex(3)}.tif"
         labels.append((image_id, name, array))
         project.labels_saved(image_id, name)
+        project.known_labels.add(Path(name).name)
     project.modified = now_iso()
     project.app_version = __version__
     text = json.dumps(project_to_data(project), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-    return SavePlan(target, text, labels)
+    return SavePlan(target, text, labels, frozenset(project.known_labels))
 
 
 def cancel_plan(project: Project, plan: SavePlan) -> None:
@@ -100,15 +109,17 @@ def cancel_plan(project: Project, plan: SavePlan) -> None:
 def write_plan(plan: SavePlan) -> Path:
     """Write a planned save: label images, backup, project file, then delete unused label images.
 
-    Raises `CellCounterError` when a file cannot be written; the previous
+    Raises `CellCounterError` when a file cannot be written, or when the
+    project file there was written by a newer CellCounter; the previous
     project file is then intact.
     """
     folder = plan.target.parent
+    check_replaceable(plan.target)
     for _, name, array in plan.labels:
         write_labels(folder / name, array)
     _backup(plan.target)
     atomic_write_bytes(plan.target, (plan.text + "\n").encode("utf-8"))
-    _delete_unused_labels(folder, plan.target)
+    _delete_unused_labels(folder, plan.target, plan.known)
     return plan.target
 
 
@@ -149,8 +160,9 @@ def load_project(path_or_folder: str | os.PathLike[str], *, from_backup: bool = 
         The project folder or its ``project.cellcounter.json``.
     from_backup : bool
         Open the backup of the previous save instead (after a damaged file).
-        The opened project is marked changed, so the next save repairs the
-        project file.
+        The damaged file is first copied to ``<name>.damaged-<time>`` (see
+        ``Project.notices``); the opened project is marked changed, so the
+        next save repairs the project file.
 
     Returns
     -------
@@ -162,7 +174,8 @@ def load_project(path_or_folder: str | os.PathLike[str], *, from_backup: bool = 
     ------
     ProjectError
         The file is missing, damaged, invalid or made by a newer CellCounter;
-        ``backup_available`` says whether ``from_backup=True`` may help.
+        ``backup_available`` says whether ``from_backup=True`` may help (never
+        for a newer file: saving the backup would replace it).
     """
     main = project_file(path_or_folder)
     source = backup_file(main) if from_backup else main
@@ -185,15 +198,26 @@ def load_project(path_or_folder: str | os.PathLike[str], *, from_backup: bool = 
     except json.JSONDecodeError as exc:
         raise fail(f"the file is damaged (not valid JSON: {exc.msg} at line {exc.lineno}, "
                    f"column {exc.colno})") from None
+    except RecursionError:
+        raise fail("the file is damaged (brackets nested too deeply to read)") from None
+    except ValueError as exc:
+        raise fail(f"the file is damaged ({exc})") from None
     if not isinstance(data, dict):
         raise fail(f"the file is not a project (a JSON {type(data).__name__}, not an object)")
     try:
         version = schema_version(data)
         project = project_from_data(migrate(data), main.parent)
     except NewerSchemaError as exc:
-        raise fail(str(exc)) from None
-    except (InvalidProject, ValueError) as exc:
+        raise ProjectError(source, str(exc)) from None
+    except RecursionError:
+        raise fail("the file is invalid (values nested too deeply to read)") from None
+    except (InvalidProject, ValueError, OverflowError) as exc:
         raise fail(f"the file is invalid ({exc})") from None
+    project.known_labels = {Path(entry.labels_file).name for entry in project.images if entry.labels_file}
+    if from_backup and main.is_file():
+        kept = keep_aside(main)
+        project.notices.append(f"The damaged project file was kept as {kept}; the project was opened from "
+                               f"the backup of the save of {project.modified}.")
     project.dirty = from_backup or version < CURRENT_VERSION
     return project
 
@@ -206,23 +230,16 @@ def _backup(target: Path) -> None:
         return
     except OSError as exc:
         raise CellCounterError(f"cannot read {target} to back it up: {exc.strerror or exc}") from exc
-    if _parsed(current) is None:
+    if not isinstance(parse(current), dict):
         log.warning("%s is damaged; the backup of the previous save is kept", target)
         return
     atomic_write_bytes(backup_file(target), current)
 
 
-def _parsed(raw: bytes) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-
-
 def _referenced_labels(project_path: Path) -> set[str] | None:
     """Label files named by a project file, or None when it cannot be read."""
     try:
-        data = _parsed(project_path.read_bytes())
+        data = parse(project_path.read_bytes())
     except FileNotFoundError:
         return set()
     except OSError:
@@ -233,13 +250,14 @@ def _referenced_labels(project_path: Path) -> set[str] | None:
             if isinstance(item, dict) and isinstance(item.get("labels_file"), str) and item["labels_file"]}
 
 
-def _delete_unused_labels(folder: Path, target: Path) -> None:
+def _delete_unused_labels(folder: Path, target: Path, known: frozenset[str]) -> None:
+    """Delete the label images of ``known`` that neither the project file nor its backup names."""
     keep = _referenced_labels(target)
     backup = _referenced_labels(backup_file(target))
     if keep is None or backup is None:
         return
     for path in (folder / RESULTS_DIR).iterdir():
-        if LABELS_NAME.match(path.name) and path.name not in keep | backup:
+        if LABELS_NAME.match(path.name) and path.name in known and path.name not in keep | backup:
             try:
                 path.unlink()
             except OSError as exc:
