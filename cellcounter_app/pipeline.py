@@ -26,7 +26,7 @@ from .inference.rescale import NO_RESCALE_TOLERANCE, predict_at_scale, resize_la
 from .io import LoadedImage, ReadOptions, find_images, read_image
 from .markers import MarkerSpec, PairedImage, PairPattern, check_setup, pair_files
 from .markers.channels import detection_image
-from .markers.score import marker_planes, read_siblings, rescore_batch, score_image
+from .markers.score import applicable, marker_planes, read_siblings, rescore_batch, score_image
 from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
 from .postprocess.size import SizeSetting, derive_params, scale_for
@@ -260,6 +260,8 @@ def count_image(
     """
     start = time.perf_counter()
     full = image
+    setup = applicable(image, detect_channel, markers)
+    detect_channel, markers = setup.detect_channel, setup.markers
     image = detection_image(image, detect_channel)
     calibration = pixel_size_um if pixel_size_um is not None else image.pixel_size_um
     decision = resolve_size(model, image.data, size, calibration, overrides, cancel)
@@ -281,6 +283,8 @@ def count_image(
     )
     if markers:
         score_image(result, labels, marker_planes(full, markers, siblings), markers)
+    if setup.note:
+        result.params["note"] = setup.note
     result.seconds = time.perf_counter() - start
     return result
 
@@ -339,36 +343,65 @@ def count_batch(
             cancelled = True
             break
         yield ImageStarted(index, len(files), path)
-        name = image_name(path, root)
         try:
-            loaded = read_image(path, request.image_read)
-            siblings = read_siblings(paired[path], request.markers, request.read.z) if path in paired else None
-            result = count_image(loaded, predictor, request.params, size=request.diameter, name=name,
-                                 pixel_size_um=request.pixel_size_um, cancel=cancel,
-                                 keep_arrays=True, detect_channel=request.channel_in_file,
-                                 markers=request.markers, siblings=siblings)
-            _write_image_outputs(request, detection_image(loaded, request.channel_in_file), result)
-            if not request.keep_arrays:
-                result.labels = result.probability = None
+            result = count_file(request, predictor, path, image_name(path, root), paired.get(path),
+                                params=params, cancel=cancel)
         except CancelledError:
             cancelled = True
             break
-        except CellCounterError as exc:
-            log.warning("%s", exc)
-            result = failed_result(path, name, _reason(exc, path), predictor, params)
-        except MemoryError:
-            log.exception("out of memory counting %s", path)
-            result = failed_result(path, name, "not enough memory to count this image", predictor, params)
-        except Exception as exc:  # a bug must not end the batch; it is logged with its traceback
-            log.exception("unexpected error counting %s", path)
-            result = failed_result(path, name, f"internal error: {type(exc).__name__}: {exc}",
-                                   predictor, params)
         results.append(result)
         yield ImageCounted(index, len(files), result)
     if request.marker_scope == "batch" and any(r.ok for r in results):
-        for marker in request.markers:
+        for marker in (m for m in request.markers if any(f"{m.name}_positive" in r.cells for r in results)):
             rescore_batch(results, marker.name, marker.rule)
     yield BatchFinished(tuple(results), cancelled, time.perf_counter() - start)
+
+
+def count_file(
+    request: CountRequest,
+    predictor: Predictor,
+    path: Path,
+    name: str,
+    paired: PairedImage | None = None,
+    *,
+    params: PostprocessParams | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> ImageResult:
+    """Count one file of a batch: read it, count it, write its label image and overlay.
+
+    The step `count_batch` takes for each image, and what a cluster worker
+    runs (`cellcounter_app.cluster`).  An image that fails comes back as an
+    error result (`failed_result`) and is logged; only a cancel raises.
+    ``paired`` names the sibling files of the markers (``request.pair``);
+    ``params`` are the effective parameters recorded on an error result.
+
+    Raises
+    ------
+    CancelledError
+        When ``cancel()`` becomes true during inference.
+    """
+    try:
+        loaded = read_image(path, request.image_read)
+        siblings = read_siblings(paired, request.markers, request.read.z) if paired is not None else None
+        result = count_image(loaded, predictor, request.params, size=request.diameter, name=name,
+                             pixel_size_um=request.pixel_size_um, cancel=cancel,
+                             keep_arrays=True, detect_channel=request.channel_in_file,
+                             markers=request.markers, siblings=siblings)
+        _write_image_outputs(request, detection_image(loaded, result.params.get("detect_channel")), result)
+        if not request.keep_arrays:
+            result.labels = result.probability = None
+        return result
+    except CancelledError:
+        raise
+    except CellCounterError as exc:
+        log.warning("%s", exc)
+        return failed_result(path, name, _reason(exc, path), predictor, params)
+    except MemoryError:
+        log.exception("out of memory counting %s", path)
+        return failed_result(path, name, "not enough memory to count this image", predictor, params)
+    except Exception as exc:  # a bug must not end the batch; it is logged with its traceback
+        log.exception("unexpected error counting %s", path)
+        return failed_result(path, name, f"internal error: {type(exc).__name__}: {exc}", predictor, params)
 
 
 def _reason(exc: CellCounterError, path: Path) -> str:
@@ -395,7 +428,7 @@ def _now() -> str:
 
 __all__ = [
     "BatchFinished", "BatchStarted", "CountRequest", "Event", "ImageCounted", "ImageStarted",
-    "count_batch", "count_image", "default_model_name", "effective_params",
+    "count_batch", "count_file", "count_image", "default_model_name", "effective_params",
     "failed_result", "image_name", "model_info", "naming_root", "recount", "resolve_size",
     "SizeDecision",
 ]
