@@ -280,6 +280,8 @@ class ImagesTableModel(QAbstractTableModel):
                 return f"file not found: {entry.path}"
             if entry.status == STALE:
                 return "parameters changed since this image was counted"
+            if entry.params_used.get("note"):
+                return str(entry.params_used["note"])
         if column == "model" and entry.model is not None:
             return "\n".join(part for part in (
                 f"{entry.model.name} {entry.model.version}".strip(),

@@ -21,7 +21,7 @@ from ..inference import Predictor, load_model
 from ..io import LoadedImage, ReadOptions
 from ..markers import MarkerSpec
 from ..markers.channels import detection_image
-from ..markers.score import marker_planes, score_image
+from ..markers.score import applicable, marker_planes, score_image
 from ..pipeline import CountRequest, ImageCounted, ImageStarted, count_batch, default_model_name, recount
 from ..postprocess.size import SizeSetting, derive_params
 from ..project import Project
@@ -215,11 +215,12 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
     params = derive_params(model.meta.default_params(), scale, request.overrides)
     calibration = base.summary.get("pixel_size_um")
     calibration = calibration if calibration == calibration else None  # NaN: uncalibrated
-    detected = detection_image(request.image, request.detect_channel) if request.markers else request.image
+    setup = applicable(request.image, request.detect_channel, request.markers)
+    detected = detection_image(request.image, setup.detect_channel) if request.markers else request.image
     labels, cells, summary = recount(base.probability, detected.data, params, calibration, scale=scale)
     kept = {key: value for key, value in base.params.items() if key not in params.to_dict()}
     result = dataclasses.replace(base, summary=summary, cells=cells, labels=labels,
                                  params={**params.to_dict(), **kept})
-    if request.markers:
-        score_image(result, labels, marker_planes(request.image, request.markers, None), request.markers)
+    if setup.markers:
+        score_image(result, labels, marker_planes(request.image, setup.markers, None), setup.markers)
     return result

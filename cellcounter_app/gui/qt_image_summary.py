@@ -35,6 +35,7 @@ class QtImageSummary(DeferredRefresh, QWidget):
         self.size = QLabel()
         self.made_by = QLabel()
         self.made_by.setWordWrap(True)
+        self.detail.setWordWrap(True)
         for label in (self.detail, self.density, self.size, self.made_by):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Count", self.count)
@@ -84,6 +85,8 @@ class QtImageSummary(DeferredRefresh, QWidget):
             parts.append(f"inside {len(entry.regions)} region(s)")
         if status == STALE:
             parts.append("settings changed: not yet recounted")
+        if entry.params_used.get("note"):
+            parts.append(str(entry.params_used["note"]))
         self.detail.setText("; ".join(parts))
         self.density.setText(_number(entry.summary.get("density_per_mm2"), "cells/mm²", 0) or "needs a pixel size")
         area = _number(entry.summary.get("mean_area_um2"), "µm²", 1) or _number(entry.summary.get("mean_area_px"), "px²", 0)

@@ -36,6 +36,7 @@ from ..markers import MEASURES, PositivityRule, rescore
 from ..markers.setup import (
     marker_item, marker_names, rule_measure, with_detect_channel, with_marker, with_rule, without_marker,
 )
+from ..project import COUNTED, STALE
 from .mixins import DeferredRefresh
 from .overlay_items import POSITIVE_COLOR
 from .session import Session
@@ -98,6 +99,10 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         rule_row.addWidget(self.measure)
         form.addRow("Positive when", rule_row)
         layout.addLayout(form)
+        self.notice = QLabel()
+        self.notice.setObjectName("marker_notice")
+        self.notice.setWordWrap(True)
+        layout.addWidget(self.notice)
         self.counts = QLabel()
         self.counts.setObjectName("marker_counts")
         self.counts.setWordWrap(True)
@@ -124,7 +129,13 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         return dict(self.session.project.defaults.markers) if self.session.project else {}
 
     def _store(self, setup: dict[str, Any]) -> None:
-        self.session.project.set_defaults(markers=setup)
+        """Store the setup; say how many counted images it marks changed (they keep their count until recounted)."""
+        project = self.session.project
+        counted = {e.id for e in project.images if e.state == COUNTED}
+        project.set_defaults(markers=setup)
+        stale = sum(1 for e in project.images if e.id in counted and e.state == STALE)
+        self.notice.setText(f"{stale} counted image{'s are' if stale != 1 else ' is'} marked changed: "
+                            "Count all recounts with the new setup." if stale else "")
 
     def add_marker(self, name: str | None = None, channel: int | None = None) -> bool:
         """Add a marker (from the panel's fields when not given); False with the reason shown when refused."""
@@ -132,8 +143,11 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         channel = channel if channel is not None else self.new_channel.currentData()
         try:
             setup = self.setup()
+            if self.new_channel.count() == 0 and channel is None:
+                raise CellCounterError("markers need an image with several channels (choose one), or a cell "
+                                       "channel and a marker channel in paired files")
             if setup.get("detect_channel") is None:
-                raise CellCounterError("choose the channel the cells are found in first")
+                raise CellCounterError("choose the channel the cells are found in first (Find cells in)")
             self._store(with_marker(setup, name, channel))
         except CellCounterError as exc:
             self.counts.setText(str(exc))
@@ -238,8 +252,7 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         if values is None or result is None:
             self.histogram.setData([0, 1], [0])
             self.line.setVisible(False)
-            self.counts.setText("Add a marker to count positive cells." if not self.shown else
-                                "Count this image to see its cells.")
+            self.counts.setText(self._no_values_text(result))
             return
         finite = values[np.isfinite(values)]
         if finite.size:
@@ -256,6 +269,17 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
             self.line.blockSignals(False)
         self.line.setVisible(bool(finite.size))
         self._show_counts(result)
+
+    def _no_values_text(self, result: Any) -> str:
+        if not self.shown:
+            return "Add a marker to count positive cells."
+        if result is None or not result.ok:
+            return "Count this image to see its cells."
+        entry = self.session.project.image(self.session.current)
+        note = str(entry.params_used.get("note") or result.params.get("note") or "")
+        if note:
+            return f"This image is counted without {self.shown}: {note}."
+        return "Count this image again to score its cells."
 
     def _show_counts(self, result: Any) -> None:
         name = self.shown

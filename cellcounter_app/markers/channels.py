@@ -58,14 +58,33 @@ def channel_plane(image: LoadedImage, channel: int | str) -> np.ndarray:
     if data.ndim == 2:
         if channel in (0, MAX) or (isinstance(channel, str) and names and channel.casefold() == names[0].casefold()):
             return data
-        raise ImageReadError(image.path, f"channel {channel!r} does not exist: the image has {_describe(names, 1)}")
+        raise ImageReadError(image.path, f"channel {channel!r} does not exist: the image has {describe_channels(names, 1)}")
     if channel == MAX:
         return np.maximum.reduce([data[..., c] for c in range(data.shape[2])])
     index = channel if isinstance(channel, int) else _index(image, channel)
     if index >= data.shape[2]:
         raise ImageReadError(image.path, f"channel {index} does not exist: the image has "
-                                         f"{_describe(names, data.shape[2])}")
+                                         f"{describe_channels(names, data.shape[2])}")
     return data[..., index]
+
+
+def has_channel(image: LoadedImage, channel: int | str) -> bool:
+    """Whether `channel_plane` finds ``channel`` in ``image`` (``max`` is in every image).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> grey = LoadedImage(Path("a.tif"), np.zeros((2, 3)), ("",), None, 8, "YX", (2, 3), False)
+    >>> has_channel(grey, 0), has_channel(grey, 1), has_channel(grey, "max"), has_channel(grey, "Cy3")
+    (True, False, True, False)
+    """
+    if channel == MAX:
+        return True
+    names = [name.casefold() for name in image.channel_names if name]
+    count = 1 if image.data.ndim == 2 else image.data.shape[2]
+    if isinstance(channel, int):
+        return channel < count
+    return channel.casefold() in names[:count]
 
 
 def detection_image(image: LoadedImage, channel: int | str | None) -> LoadedImage:
@@ -89,10 +108,11 @@ def _index(image: LoadedImage, name: str) -> int:
     folded = [n.casefold() for n in names]
     if name.casefold() in folded:
         return folded.index(name.casefold())
-    raise ImageReadError(image.path, f"no channel named {name!r}: the image has {_describe(names, image.n_channels)}")
+    raise ImageReadError(image.path, f"no channel named {name!r}: the image has {describe_channels(names, image.n_channels)}")
 
 
-def _describe(names: tuple[str, ...], count: int) -> str:
+def describe_channels(names: tuple[str, ...], count: int) -> str:
+    """``2 channels: 0 'DAPI', 1 'Cy3'`` or ``1 channel (index 0), without names``."""
     noun = "channel" if count == 1 else "channels"
     if not any(names):
         indices = "index 0" if count == 1 else f"indices 0–{count - 1}"

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ImageReadError, ParameterError
 from ..io import LoadedImage, ReadOptions, read_image
 from ..results import ImageResult
-from .channels import MAX, channel_plane, check_channel
+from .channels import MAX, channel_plane, check_channel, describe_channels, has_channel
 from .counts import (MAX_COMBINED, cell_columns, check_marker_name, combinations, marker_columns, scored_markers,
                      summary_values)
 from .measures import RingSettings, measure_markers
@@ -129,6 +129,49 @@ def check_setup(markers: Sequence[MarkerSpec], channel: int | str | None, detect
             raise ParameterError(f"marker {marker.name} is read from {marker.sibling} files, which the pair"
                                  f" pattern {pair or '(none)'} does not name")
     return MarkerSetup(checked, detect)
+
+
+@dataclass(frozen=True)
+class Applicable:
+    """What of a marker setup applies to one image (see `applicable`)."""
+
+    detect_channel: int | str | None
+    markers: tuple[MarkerSpec, ...]
+    note: str
+    """Why a detection channel or a marker was left out (``no Cy3 channel``), "" when nothing was."""
+
+
+def applicable(image: LoadedImage, detect_channel: int | str | None,
+               markers: Sequence[MarkerSpec]) -> Applicable:
+    """The detection channel and markers of a setup that ``image`` has the channels for.
+
+    A project may mix multichannel and one-channel files: a marker measured
+    in a channel the image lacks is left out of that image (``no Cy3
+    channel``) and a detection channel it lacks is not used (the image is
+    counted as read, as without markers); markers read from sibling files
+    are always kept.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> grey = LoadedImage(Path("a.tif"), np.zeros((2, 3)), ("",), None, 8, "YX", (2, 3), False)
+    >>> applicable(grey, 0, [MarkerSpec("Green", 1)]).note
+    'no Green channel (channel 1): the image has 1 channel (index 0), without names'
+    >>> applicable(grey, 2, []).note
+    'no channel 2 to find cells in: counted as read'
+    """
+    has = f"the image has {describe_channels(image.channel_names, image.n_channels)}"
+    notes = []
+    if detect_channel is not None and not has_channel(image, detect_channel):
+        notes.append(f"no channel {detect_channel} to find cells in: counted as read")
+        detect_channel = None
+    kept = []
+    for marker in markers:
+        if marker.sibling is None and marker.channel is not None and not has_channel(image, marker.channel):
+            notes.append(f"no {marker.name} channel (channel {marker.channel}): {has}")
+        else:
+            kept.append(marker)
+    return Applicable(detect_channel, tuple(kept), "; ".join(notes))
 
 
 def marker_planes(image: LoadedImage, markers: Sequence[MarkerSpec],

@@ -22,7 +22,7 @@ from ..measure import measure_cells
 from ..results import ImageResult
 from .channels import detection_image
 from .rules import MEASURES, PositivityRule
-from .score import MarkerSpec, marker_planes, score_image
+from .score import MarkerSpec, applicable, marker_planes, score_image
 
 DEFAULT_RULE = "auto"
 
@@ -93,10 +93,11 @@ def measure_saved(result: ImageResult, labels: np.ndarray, image: LoadedImage, s
     detection channel and each marker in its own channel.
     """
     detect_channel, markers = marker_specs(setup)
-    detected = detection_image(image, detect_channel) if markers else image
+    kept = applicable(image, detect_channel, markers)
+    detected = detection_image(image, kept.detect_channel) if markers else image
     result.cells = measure_cells(labels, detected.data, pixel_size_um)
-    if markers:
-        score_image(result, labels, marker_planes(image, markers, None), markers)
+    if kept.markers:
+        score_image(result, labels, marker_planes(image, kept.markers, None), kept.markers)
     return result
 
 

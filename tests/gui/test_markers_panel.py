@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from synthetic_images import write_tiff
 from synthetic_markers import f1_score, make_marker_image
+from PySide6.QtCore import Qt
 from window_helpers import close_window, open_window, wait_counted
 
 from cellcounter_app.export import read_workbook
+from cellcounter_app.gui.images_table_model import COLUMNS
 
 
 @pytest.fixture
@@ -68,3 +70,48 @@ def test_the_workbook_has_positivity_columns(qtbot, window, tmp_path):
     cells = book["Cells"]
     assert image["Cy3_positive"] == sum(1 for c in cells if c["Cy3_positive"])
     assert image["Cy3_percent_positive"] == pytest.approx(100 * image["Cy3_positive"] / len(cells), abs=0.01)
+
+
+def test_a_marker_applies_to_the_images_that_have_its_channel(qtbot, window, tmp_path):
+    """RGB-like and one-channel files in one project: the one-channel image is counted as before, with a note."""
+    made = make_marker_image(3)
+    write_tiff(tmp_path / "images" / "stack.tif", np.moveaxis(made.image, -1, 0), metadata={"axes": "CYX"})
+    write_tiff(tmp_path / "images" / "grey.tif", made.image[..., 0])
+    window.actions.add_paths([tmp_path / "images"])
+    wait_counted(qtbot, window, 2)
+    project = window.session.project
+    grey = next(e for e in project.images if e.name == "grey.tif")
+    stack = next(e for e in project.images if e.name == "stack.tif")
+    before = grey.count
+    window.session.set_current(stack.id)
+    panel = window.markers
+    panel.refresh()
+    panel.set_detect_channel(0)
+    assert "2 counted images are marked changed" in panel.notice.text()
+    assert panel.add_marker("Green", 1)
+    window.session.count_pending()
+    qtbot.waitUntil(lambda: not window.session.busy
+                    and all(e.state in ("counted", "error") for e in project.images), timeout=30_000)
+    assert grey.state == "counted" and grey.count == before
+    assert grey.params_used["note"].startswith("no Green channel")
+    assert stack.state == "counted" and "Green_positive" in stack.summary
+    row = window.results.table_model.row_of(grey.id)
+    assert window.results.table_model.data(
+        window.results.table_model.index(row, COLUMNS.index("status")), Qt.ItemDataRole.ToolTipRole
+    ).startswith("no Green channel")
+    window.session.set_current(grey.id)
+    panel.refresh()
+    assert panel.counts.text().startswith("This image is counted without Green: no Green channel")
+    window.summary.refresh()
+    assert "no Green channel" in window.summary.detail.text()
+
+
+def test_markers_on_a_one_channel_image_say_what_they_need(qtbot, window, tmp_path):
+    write_tiff(tmp_path / "grey.tif", make_marker_image(0).image[..., 0])
+    window.actions.add_paths([tmp_path / "grey.tif"])
+    wait_counted(qtbot, window, 1)
+    panel = window.markers
+    panel.refresh()
+    assert panel.new_channel.count() == 0
+    assert not panel.add_marker("Green")
+    assert "several channels" in panel.counts.text()

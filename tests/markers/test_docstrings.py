@@ -17,6 +17,7 @@ MODULES = [
     "cellcounter_app.markers.options",
     "cellcounter_app.markers.pairing",
     "cellcounter_app.markers.rules",
+    "cellcounter_app.markers.score",
 ]
 
 

@@ -108,15 +108,15 @@ def test_inconsistent_marker_requests_are_refused(tmp_path, kwargs, message):
         CountRequest(inputs=(tmp_path,), **kwargs)
 
 
-def test_missing_marker_channel_fails_that_image_with_the_channels_listed(tmp_path, marker_image):
+def test_missing_marker_channel_is_noted_with_the_channels_listed(tmp_path, marker_image):
     _write_stack(tmp_path / "a.tif", marker_image(0))
     request = CountRequest(inputs=(tmp_path,), model="classical", detect_channel=0,
                            markers=(MarkerSpec("Cy3", 5),))
     events = list(count_batch(request))
     assert isinstance(events[0], BatchStarted) and isinstance(events[-1], BatchFinished)
     result = events[-1].results[0]
-    assert result.status == "error"
-    assert result.error == "channel 5 does not exist: the image has 2 channels (indices 0–1), without names"
+    assert result.ok and "Cy3_positive" not in result.cells
+    assert result.params["note"] == "no Cy3 channel (channel 5): the image has 2 channels (indices 0–1), without names"
 
 
 def test_batch_scope_judges_a_control_image_against_the_others(tmp_path, marker_image):
@@ -134,3 +134,17 @@ def test_batch_scope_judges_a_control_image_against_the_others(tmp_path, marker_
     assert control["Cy3_threshold"] == batch["a.tif"].summary["Cy3_threshold"]
     assert batch["a.tif"].summary["Cy3_positive"] == len(samples["a.tif"].positive_ids)
     assert batch["a.tif"].params["Cy3_rule"] == "mixture on corrected (batch)"
+
+
+def test_a_one_channel_file_among_stacks_is_counted_without_the_marker(tmp_path, marker_image):
+    sample = marker_image(0)
+    _write_stack(tmp_path / "stack.tif", sample)
+    write_tiff(tmp_path / "grey.tif", sample.image[..., 0])
+    plain = _run(CountRequest(inputs=(tmp_path / "grey.tif",), model="classical"))[1]["grey.tif"]
+    request = CountRequest(inputs=(tmp_path,), model="classical", detect_channel=0,
+                           markers=(MarkerSpec("Green", 1),), marker_scope="batch")
+    _, results = _run(request)
+    grey, stack = results["grey.tif"], results["stack.tif"]
+    assert grey.ok and grey.count == plain.count and "Green_positive" not in grey.cells
+    assert grey.params["note"].startswith("no Green channel (channel 1): the image has 1 channel")
+    assert stack.ok and "Green_positive" in stack.cells and "note" not in stack.params
