@@ -10,14 +10,86 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
-from collections.abc import Iterator
+import socket
+import time
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import CellCounterError
 
 log = logging.getLogger(__name__)
+
+_HOST = f"{zlib.crc32(socket.gethostname().encode()) & 0xFFFF:04x}"
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:(?P<host>[0-9a-f]{4})-(?P<pid>\d+)-)?[0-9a-f]{12}(?:\.[a-z]+)?\.tmp$")
+"""``.NAME.<host>-<pid>-<random>[.part].tmp`` (and ``.NAME.<random>.tmp`` of versions before 1.x)."""
+FOREIGN_AGE_S = 24 * 3600
+"""A temporary file of another computer (a shared folder) is stale once it is this old."""
+
+
+def temporary_path(path: str | os.PathLike[str], part: str = "") -> Path:
+    """A new hidden temporary path next to ``path``, named after it, this computer and this process.
+
+    ``part`` (lower-case letters) tells apart several temporaries of one target.
+
+    Examples
+    --------
+    >>> temporary_path("out/results.xlsx").name  # doctest: +ELLIPSIS
+    '.results.xlsx....tmp'
+    """
+    target = Path(path)
+    suffix = f".{part}" if part else ""
+    return target.with_name(f".{target.name}.{_HOST}-{os.getpid()}-{secrets.token_hex(6)}{suffix}.tmp")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], names: Iterable[str] | None = None) -> list[Path]:
+    """Delete the temporary files a killed writer left in ``folder``; return those deleted.
+
+    A temporary file (see `temporary_path`) is stale when the process that
+    made it on this computer has ended, when it comes from a version that did
+    not name the process, or when another computer made it over a day ago.
+    ``names`` limits the clean-up to the temporaries of those targets.
+    """
+    wanted = None if names is None else set(names)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match is None or (wanted is not None and match["name"] not in wanted) or not _is_stale(match, entry):
+            continue
+        try:
+            os.unlink(entry.path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("could not remove the stale temporary file %s: %s", entry.path, exc.strerror or exc)
+            continue
+        log.info("removed the stale temporary file %s", entry.path)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _is_stale(match: re.Match[str], entry: os.DirEntry[str]) -> bool:
+    if match["pid"] is None:
+        return True
+    if match["host"] != _HOST or os.name != "posix":
+        try:
+            return time.time() - entry.stat().st_mtime > FOREIGN_AGE_S
+        except OSError:
+            return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
 
 
 @contextmanager
@@ -45,7 +117,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     'hello'
     """
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    tmp = temporary_path(target)
     try:
         yield tmp
         if not tmp.is_file():

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .errors import CellCounterError
-from .export import write_label_image, write_overlay
+from .export import check_image_outputs, label_path, overlay_path, write_label_image, write_overlay
 from .inference import CancelledError, Predictor, load_model, list_models
 from .inference.rescale import NO_RESCALE_TOLERANCE, predict_at_scale, resize_labels, resize_probability
 from .io import LoadedImage, ReadOptions, find_images, read_image
@@ -322,6 +322,9 @@ def count_batch(
         When the model cannot be loaded (before any event is yielded).
     ParameterError
         When a parameter override is invalid.
+    CellCounterError
+        When a label image or overlay could not be written (checked before
+        the first image; see `check_image_outputs`).
     """
     start = time.perf_counter()
     predictor = model or load_model(request.model or default_model_name(),
@@ -335,6 +338,8 @@ def count_batch(
         skipped = [*skipped, *pairing.unpaired]
         paired = {image.detect: image for image in pairing.images}
     root = naming_root(request.inputs)
+    check_image_outputs([image_name(path, root) for path in files], request.labels_dir, request.overlays_dir,
+                        force=request.force)
     yield BatchStarted(len(files), tuple(skipped), model_info(predictor))
     results: list[ImageResult] = []
     cancelled = False
@@ -387,7 +392,10 @@ def count_file(
                              pixel_size_um=request.pixel_size_um, cancel=cancel,
                              keep_arrays=True, detect_channel=request.channel_in_file,
                              markers=request.markers, siblings=siblings)
-        _write_image_outputs(request, detection_image(loaded, result.params.get("detect_channel")), result)
+        try:
+            _write_image_outputs(request, detection_image(loaded, result.params.get("detect_channel")), result)
+        except (CellCounterError, OSError) as exc:  # checked before the batch (a full disk?): keep the count
+            log.error("%s: counted, but its label image or overlay could not be written: %s", name, exc)
         if not request.keep_arrays:
             result.labels = result.probability = None
         return result
@@ -411,13 +419,12 @@ def _reason(exc: CellCounterError, path: Path) -> str:
 
 
 def _write_image_outputs(request: CountRequest, image: LoadedImage, result: ImageResult) -> None:
-    stem = Path(result.name).with_suffix("")
     if request.labels_dir is not None:
-        target = Path(request.labels_dir) / stem.with_name(stem.name + "_labels.tif")
+        target = label_path(request.labels_dir, result.name)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_label_image(result.labels, target, force=request.force)
     if request.overlays_dir is not None:
-        target = Path(request.overlays_dir) / stem.with_name(stem.name + "_overlay.png")
+        target = overlay_path(request.overlays_dir, result.name)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_overlay(image.data, result.labels, target, cells=result.cells, force=request.force)
 

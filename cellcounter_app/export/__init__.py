@@ -6,9 +6,9 @@ and an existing file is overwritten only with ``force=True``.
 
 from __future__ import annotations
 
-from .atomic import OutputExistsError, atomic_path, atomic_write_bytes, check_writable
+from .atomic import OutputExistsError, atomic_path, atomic_write_bytes, check_writable, make_folder
 from .csv_export import CSV_FILES, write_csv
-from .images import render_overlay, write_label_image, write_overlay
+from .images import check_image_outputs, label_path, overlay_path, render_overlay, write_label_image, write_overlay
 from .read_back import read_workbook
 from .tables import cell_rows, image_rows, summary_rows
 from .workbook import write_workbook
@@ -19,8 +19,12 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "cell_rows",
+    "check_image_outputs",
     "check_writable",
     "image_rows",
+    "label_path",
+    "make_folder",
+    "overlay_path",
     "read_workbook",
     "render_overlay",
     "summary_rows",

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..atomic import atomic_path, atomic_write_bytes
+from ..atomic import atomic_path, atomic_write_bytes, remove_stale_temporaries, temporary_path
 from ..errors import CellCounterError
 
-__all__ = ["OutputExistsError", "atomic_path", "atomic_write_bytes", "check_writable"]
+__all__ = ["OutputExistsError", "atomic_path", "atomic_write_bytes", "check_writable", "make_folder",
+           "remove_stale_temporaries", "temporary_path"]
 
 
 class OutputExistsError(CellCounterError):
@@ -60,3 +61,31 @@ def check_writable(path: str | os.PathLike[str], *, force: bool) -> None:
         raise CellCounterError(f"output folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise CellCounterError(f"output folder {parent} is not writable")
+
+
+def make_folder(path: str | os.PathLike[str]) -> Path:
+    """Create the output folder ``path`` (and its parents) if needed and check it can be written.
+
+    Raises
+    ------
+    CellCounterError
+        A file is in the way, or the folder cannot be created or written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> make_folder(Path(tempfile.mkdtemp()) / "a" / "b").is_dir()
+    True
+    """
+    folder = Path(path)
+    if str(path) == "":
+        raise CellCounterError("an output folder needs a name")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CellCounterError(f"cannot create the output folder {folder}: a file of that name is in the way") from None
+    except OSError as exc:
+        raise CellCounterError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CellCounterError(f"output folder {folder} is not writable")
+    return folder

@@ -13,7 +13,12 @@ from PIL import Image
 from scipy import ndimage
 from skimage.segmentation import find_boundaries
 
-from .atomic import atomic_path, check_writable
+from ..errors import CellCounterError
+from .atomic import (OutputExistsError, atomic_path, check_writable, make_folder, remove_stale_temporaries,
+                     temporary_path)
+
+LABELS_SUFFIX, OVERLAY_SUFFIX = "_labels.tif", "_overlay.png"
+SHOWN_PROBLEMS = 5
 
 DEFAULT_COLOR: tuple[int, int, int] = (255, 215, 0)
 LOW_PERCENTILE, HIGH_PERCENTILE = 1.0, 99.8
@@ -69,6 +74,119 @@ def write_label_image(
         tifffile.imwrite(tmp, labels.astype(dtype, copy=False), compression="zlib",
                          photometric="minisblack")
     return target
+
+
+def label_path(folder: str | os.PathLike[str], name: str) -> Path:
+    """The label TIFF of the image called ``name`` (a relative POSIX path) in ``folder``.
+
+    Examples
+    --------
+    >>> label_path("labels", "day1/a.tif").as_posix()
+    'labels/day1/a_labels.tif'
+    """
+    return _beside(folder, name, LABELS_SUFFIX)
+
+
+def overlay_path(folder: str | os.PathLike[str], name: str) -> Path:
+    """The overlay PNG of the image called ``name`` in ``folder`` (see `label_path`)."""
+    return _beside(folder, name, OVERLAY_SUFFIX)
+
+
+def _beside(folder: str | os.PathLike[str], name: str, suffix: str) -> Path:
+    stem = Path(name).with_suffix("")
+    return Path(folder) / stem.with_name(stem.name + suffix)
+
+
+def check_image_outputs(
+    names: Sequence[str],
+    labels_dir: str | os.PathLike[str] | None = None,
+    overlays_dir: str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+) -> None:
+    """Check, before a batch starts, that every label and overlay file of ``names`` can be written.
+
+    Creates the two folders, removes the temporary files a killed run left
+    there, and refuses a batch whose outputs would fail: a file that exists
+    (without ``force``), a folder in the way, a name too long for the file
+    system, two images that would write the same file, a folder that cannot
+    be written.
+
+    Raises
+    ------
+    OutputExistsError
+        Output files exist and ``force`` is False.
+    CellCounterError
+        Any other output would fail; the message lists the first few.
+    """
+    for folder, target_of in ((labels_dir, label_path), (overlays_dir, overlay_path)):
+        if folder is None:
+            continue
+        make_folder(folder)
+        targets = [target_of(folder, name) for name in names]
+        _check_targets(targets, names, force)
+        by_folder: dict[Path, list[str]] = {}
+        for target in targets:
+            by_folder.setdefault(target.parent, []).append(target.name)
+        for parent, files in by_folder.items():
+            remove_stale_temporaries(parent, files)
+
+
+def _check_targets(targets: Sequence[Path], names: Sequence[str], force: bool) -> None:
+    existing: list[str] = []
+    problems: list[str] = []
+    first: dict[Path, str] = {}
+    for target, name in zip(targets, names):
+        if target in first:
+            problems.append(f"{first[target]} and {name} would both write {target}")
+            continue
+        first[target] = name
+        problem = _problem(target)
+        if problem:
+            problems.append(problem)
+        elif target.exists() and not force:
+            existing.append(str(target))
+    if problems:
+        raise CellCounterError("cannot write the per-image outputs: " + _listed(problems))
+    if existing:
+        raise OutputExistsError(f"{_listed(existing)} already exist(s); use --force to overwrite")
+
+
+def _problem(target: Path) -> str:
+    """Why ``target`` could not be written, or an empty string."""
+    limit = _name_max(target)
+    written_as = temporary_path(target).name  # the file is written under this name, then renamed
+    for part, length in ((target.name, len(os.fsencode(written_as))),
+                         *((p.name, len(os.fsencode(p.name))) for p in target.parents if p.name)):
+        if length > limit:
+            return (f"{target}: the name {part[:40]}... is too long for the file system"
+                    f" ({length} bytes while written, at most {limit})")
+    if target.is_dir():
+        return f"{target} is a folder"
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{target}: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{target}: the folder {folder} is not writable"
+    return ""
+
+
+def _name_max(target: Path) -> int:
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):
+        return 255
+
+
+def _listed(items: Sequence[str]) -> str:
+    shown = "; ".join(items[:SHOWN_PROBLEMS])
+    more = len(items) - SHOWN_PROBLEMS
+    return shown + (f" (and {more} more)" if more > 0 else "")
 
 
 def render_overlay(

@@ -1,7 +1,9 @@
 """The Excel workbook: sheets ``Images``, ``Cells``, ``Summary`` and ``Info``.
 
 Written with openpyxl in write-only mode, which streams each row to a
-temporary file as it is appended. Only the header row and the float cells carry
+temporary file as it is appended; those files are hidden files next to the
+workbook (not in the system's temporary folder), and the ones a killed run
+left behind are removed by the next write of the same workbook. Only the header row and the float cells carry
 a style (a column style would not apply to cells already in the file), and each
 float column reuses one pre-styled cell for all its rows (the write-only sheet
 writes a row before :meth:`append` returns), so no style is set per cell.
@@ -24,12 +26,13 @@ from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet import _writer as sheet_writer
 from openpyxl.writer.excel import ExcelWriter
 
 from ..errors import CellCounterError
 from ..postprocess.params import PARAM_SPECS
 from ..results import ImageResult
-from .atomic import atomic_path, check_writable
+from .atomic import atomic_path, check_writable, remove_stale_temporaries, temporary_path
 from .tables import cell_rows, image_rows, info_rows, summary_rows
 
 if TYPE_CHECKING:
@@ -112,12 +115,13 @@ def write_workbook(
     """
     target = Path(path)
     check_writable(target, force=force)
+    remove_stale_temporaries(target.parent, [target.name])
     sheets = _sheets(results, extra_info)
     with atomic_path(target) as tmp:
         book = Workbook(write_only=True)
         try:
             for title, header, rows in sheets:
-                _write_sheet(book.create_sheet(title), header, rows)
+                _write_sheet(book.create_sheet(title), header, rows, temporary_path(target, "sheet"))
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 ExcelWriter(book, archive).save()
         except (IllegalCharacterError, ValueError, TypeError) as exc:
@@ -141,8 +145,8 @@ def _sheets(results: Sequence[ImageResult], extra_info: Mapping[str, str] | None
     return sheets
 
 
-def _write_sheet(sheet: WriteOnlyWorksheet, header: list[str], rows: list[list[Any]]) -> None:
-    """Set up the sheet's view, columns and filter, then stream its rows."""
+def _write_sheet(sheet: WriteOnlyWorksheet, header: list[str], rows: list[list[Any]], stream: Path) -> None:
+    """Set up the sheet's view, columns and filter, then stream its rows into the file ``stream``."""
     sheet.freeze_panes = "A2"
     last = get_column_letter(max(len(header), 1))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
@@ -154,11 +158,24 @@ def _write_sheet(sheet: WriteOnlyWorksheet, header: list[str], rows: list[list[A
         cell = _text_cell(sheet, name)
         cell.font = bold
         titles.append(cell)
+    _open_stream(sheet, stream)
     sheet.append(titles)
     styled = [_float_cell(sheet, name) for name in header]
     texts: dict[str, str] = {}
     for row in rows:
         sheet.append([_value(sheet, value, cell, texts) for value, cell in zip(row, styled)])
+
+
+def _open_stream(sheet: WriteOnlyWorksheet, stream: Path) -> None:
+    """Make the sheet stream its rows into ``stream`` instead of a file in the system's temporary folder.
+
+    What openpyxl does on the sheet's first row, with our file: its writer is
+    kept in ``_writer`` and its file listed for openpyxl's own clean-up.
+    """
+    writer = sheet_writer.WorksheetWriter(sheet, out=str(stream))
+    sheet_writer.ALL_TEMP_FILES.append(writer.out)
+    sheet._writer = writer
+    writer.write_top()
 
 
 def _float_cell(sheet: WriteOnlyWorksheet, column: str) -> Cell | None:

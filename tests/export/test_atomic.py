@@ -104,3 +104,30 @@ def test_atomic_write_bytes(tmp_path):
     assert atomic_write_bytes(target, b"\x02") == target
     assert target.read_bytes() == b"\x02"
     assert _leftovers(tmp_path) == []
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_stale_temporaries_of_a_killed_writer_are_removed_and_live_ones_kept(tmp_path):
+    from cellcounter_app.atomic import temporary_path
+    from cellcounter_app.export.atomic import remove_stale_temporaries
+
+    target = tmp_path / "results.xlsx"
+    live = temporary_path(target)
+    live.write_bytes(b"being written by this process")
+    host = live.name.split(".")[-2].split("-")[0]
+    killed = tmp_path / f".results.xlsx.{host}-{_dead_pid()}-0123456789ab.sheet.tmp"
+    old_version = tmp_path / ".results.xlsx.0123456789ab.tmp"
+    other_target = tmp_path / ".other.xlsx.0123456789ab.tmp"
+    not_ours = tmp_path / ".results.xlsx.notes.tmp"
+    for path in (killed, old_version, other_target, not_ours):
+        path.write_bytes(b"x" * 100)
+    removed = remove_stale_temporaries(tmp_path, ["results.xlsx"])
+    assert sorted(removed) == sorted([killed, old_version])
+    assert _leftovers(tmp_path) == sorted(p.name for p in (live, other_target, not_ours))

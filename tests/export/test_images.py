@@ -127,3 +127,24 @@ def test_write_overlay_png_round_trip(tmp_path):
     np.testing.assert_array_equal(back, render_overlay(image, labels, color=(255, 0, 0)))
     with pytest.raises(OutputExistsError):
         write_overlay(image, labels, path)
+
+
+def test_image_outputs_are_checked_before_a_batch(tmp_path):
+    from cellcounter_app.errors import CellCounterError
+    from cellcounter_app.export import check_image_outputs, label_path
+
+    labels = tmp_path / "labels"
+    check_image_outputs(["a.tif", "day1/b.tif"], labels, tmp_path / "new" / "overlays")
+    assert labels.is_dir() and (tmp_path / "new" / "overlays").is_dir()
+    label_path(labels, "day1/b.tif").parent.mkdir()
+    label_path(labels, "day1/b.tif").write_bytes(b"old")
+    with pytest.raises(OutputExistsError, match=r"day1/b_labels.tif already exist.*--force"):
+        check_image_outputs(["a.tif", "day1/b.tif"], labels)
+    check_image_outputs(["a.tif", "day1/b.tif"], labels, force=True)
+    with pytest.raises(CellCounterError, match=r"a.tif and a.png would both write .*a_labels.tif"):
+        check_image_outputs(["a.tif", "a.png"], labels)
+    with pytest.raises(CellCounterError, match=r"too long for the file system"):
+        check_image_outputs(["x" * 240 + ".tif"], labels)
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(CellCounterError, match=r"a file of that name is in the way"):
+        check_image_outputs(["a.tif"], None, tmp_path / "file")

@@ -143,8 +143,8 @@ def test_a_failure_while_writing_leaves_the_old_workbook_intact(results, written
     before = written.read_bytes()
     real_write_sheet = workbook_module._write_sheet
 
-    def fail_on_the_cells_sheet(sheet, header, rows):
-        real_write_sheet(sheet, header, rows)
+    def fail_on_the_cells_sheet(sheet, *args):
+        real_write_sheet(sheet, *args)
         if sheet.title == "Cells":
             raise OSError(28, "No space left on device")
 
@@ -209,3 +209,30 @@ def test_5000_cells_are_split_at_the_row_limit_in_order_with_the_sheet_formattin
         assert book[name].auto_filter.ref == f"A1:M{len(sheets[name]) + 1}"
         assert book[name]["C2"].number_format == "0.00"
     book.close()
+
+
+def test_a_killed_write_leaves_nothing_in_the_system_temp_folder_and_the_next_write_cleans_up(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    script = (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "from openpyxl.writer.excel import ExcelWriter\n"
+        "from cellcounter_app.export import write_workbook\n"
+        "from cellcounter_app.results import ImageResult\n"
+        "ExcelWriter.save = lambda self: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "write_workbook([ImageResult(Path('a.tif'), 'a.tif', summary={'count': 3})], Path(os.environ['TARGET']))\n"
+    )
+    env = {**os.environ, "TMPDIR": str(system_tmp), "TARGET": str(out / "results.xlsx")}
+    code = subprocess.run([sys.executable, "-c", script], env=env, timeout=120).returncode
+    assert code == -9
+    assert list(system_tmp.iterdir()) == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".results.xlsx.")]
+    write_workbook([ImageResult(Path("b.tif"), "b.tif", summary={"count": 1})], out / "results.xlsx")
+    assert [p.name for p in out.iterdir()] == ["results.xlsx"]
