@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
-from ..export import check_writable, write_csv, write_workbook
+from ..export import check_writable, make_folder, write_csv, write_workbook
 from ..markers import PairPattern, scored_markers
 from ..markers.options import build_markers
 from ..pipeline import BatchFinished, BatchStarted, CountRequest, ImageCounted, count_batch
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         if args.out.suffix.lower() != ".xlsx":
             args.out = args.out.with_suffix(args.out.suffix + ".xlsx") if args.out.suffix else args.out.with_suffix(".xlsx")
+        if not args.out.parent.exists():
+            make_folder(args.out.parent)  # as --csv, --labels and --overlays do
         check_writable(args.out, force=args.force)
     request = CountRequest(
         inputs=options.existing_paths(args.paths),
