@@ -6,9 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..inference.session import MAX_THREADS
 from ..io import ReadOptions
 from ..postprocess.params import PARAM_SPECS
 from ..postprocess.size import SizeSetting
+
+MIN_PIXEL_SIZE_UM, MAX_PIXEL_SIZE_UM = 0.01, 100.0
+"""The pixel sizes ``--pixel-size`` accepts (µm per pixel): from super-resolution to a slide scanner's overview."""
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -16,8 +20,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="model name (see 'cellcounter models') or an .onnx file;"
                              " default: nuclei when installed, else classical")
     parser.add_argument("--cpu", action="store_true", help="never use a GPU")
-    parser.add_argument("--threads", type=int, default=None, metavar="N",
-                        help="CPU threads for inference (default: all cores)")
+    parser.add_argument("--threads", type=threads, default=None, metavar="N",
+                        help=f"CPU threads for inference, 1 to {MAX_THREADS} (default, or 0: all cores)")
 
 
 def add_read_options(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +30,9 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
                              " (maximum over channels); default: all channels as the model expects")
     parser.add_argument("--z", default="max", metavar="Z",
                         help="Z-stacks: 'max' projection (default) or a plane index")
-    parser.add_argument("--pixel-size", type=float, default=None, metavar="UM",
-                        help="pixel size in µm, overriding the files' calibration")
+    parser.add_argument("--pixel-size", type=pixel_size, default=None, metavar="UM",
+                        help=f"pixel size in µm ({MIN_PIXEL_SIZE_UM:g} to {MAX_PIXEL_SIZE_UM:g}),"
+                             " overriding the files' calibration")
 
 
 def add_shape_options(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +79,42 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
             bounds = f" ({spec.minimum:g}–{spec.maximum:g})"
             group.add_argument(flag, dest=spec.name, default=None, type=spec.kind,
                                metavar=spec.name.upper(), help=spec.help + unit + bounds)
+
+
+def threads(text: str) -> int | None:
+    """``--threads``: a whole number from 0 (all cores, returned as None) to `MAX_THREADS`.
+
+    Examples
+    --------
+    >>> threads("4"), threads("0")
+    (4, None)
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of threads from 1 to {MAX_THREADS} (0: all cores), got {text!r}")
+    return value or None
+
+
+def pixel_size(text: str) -> float:
+    """``--pixel-size``: µm per pixel between `MIN_PIXEL_SIZE_UM` and `MAX_PIXEL_SIZE_UM`.
+
+    Examples
+    --------
+    >>> pixel_size("0.65")
+    0.65
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not MIN_PIXEL_SIZE_UM <= value <= MAX_PIXEL_SIZE_UM:
+        raise argparse.ArgumentTypeError(
+            f"expected a pixel size from {MIN_PIXEL_SIZE_UM:g} to {MAX_PIXEL_SIZE_UM:g} µm, got {text!r}")
+    return value
 
 
 def _size_setting(text: str) -> SizeSetting:

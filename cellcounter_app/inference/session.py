@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
+MAX_THREADS = 256
+"""The most CPU threads a session may be given (more only adds memory and contention)."""
+
 QUIET = 3
 """ONNX Runtime log severity shown: errors and worse (0 verbose ... 4 fatal)."""
 
@@ -37,8 +40,9 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     ``threads`` defaults to ``os.cpu_count()``; one operator runs at a time
     (``inter_op_num_threads = 1``), each on all threads.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ModelError(f"threads must be a positive integer or None, got {threads!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or not 1 <= threads <= MAX_THREADS):
+        raise ModelError(f"threads must be an integer from 1 to {MAX_THREADS} or None, got {threads!r}")
     options = ort.SessionOptions()
     options.log_severity_level = QUIET
     options.intra_op_num_threads = threads or os.cpu_count() or 1

@@ -108,3 +108,29 @@ def test_evaluate_reports_metrics(tmp_path, capsys):
     overall = report[0]["overall"]
     assert overall["f1"] == 1.0 and overall["tp"] == 7 and overall["mae"] == 0.0
     assert (tmp_path / "report" / "report.md").read_text().startswith("# Evaluation")
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--threads", "100000", "from 1 to 256"),
+    ("--threads", "-1", "from 1 to 256"),
+    ("--threads", "two", "from 1 to 256"),
+    ("--pixel-size", "1e300", "from 0.01 to 100"),
+    ("--pixel-size", "1e-300", "from 0.01 to 100"),
+    ("--pixel-size", "0", "from 0.01 to 100"),
+    ("--pixel-size", "-1", "from 0.01 to 100"),
+    ("--pixel-size", "nan", "from 0.01 to 100"),
+    ("--pixel-size", "inf", "from 0.01 to 100"),
+])
+def test_out_of_range_threads_and_pixel_sizes_are_usage_errors_for_every_model(folder, option, value, message,
+                                                                              capsys):
+    root, _ = folder
+    for model in ("classical", "nuclei"):
+        with pytest.raises(SystemExit) as stop:
+            main(["count", str(root), "--model", model, "-q", option, value])
+        assert stop.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_threads_0_means_all_cores_for_every_model(folder):
+    root, _ = folder
+    assert main(["count", str(root), "--model", "classical", "-q", "--threads", "0"]) == 0

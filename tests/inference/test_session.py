@@ -55,8 +55,10 @@ def test_cpu_session_options():
     assert options.intra_op_num_threads == 3 and options.inter_op_num_threads == 1
     assert options.log_severity_level == 3
     assert options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    with pytest.raises(ModelError, match="threads must be a positive integer or None, got 0"):
+    with pytest.raises(ModelError, match="threads must be an integer from 1 to 256 or None, got 0"):
         session_options(0)
+    with pytest.raises(ModelError, match="threads must be an integer from 1 to 256 or None, got 100000"):
+        session_options(100000)
 
 
 def test_cpu_when_gpu_not_wanted(make_model, monkeypatch, cuda_listed):
