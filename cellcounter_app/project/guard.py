@@ -41,6 +41,22 @@ def parse(raw: bytes) -> Any | None:
         return None
 
 
+def read_existing(target: Path, purpose: str) -> bytes | None:
+    """The bytes of the project file ``target``, or None when there is none yet.
+
+    Raises
+    ------
+    CellCounterError
+        ``target`` exists but cannot be read; the message says why it was read (``purpose``).
+    """
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CellCounterError(f"cannot read {target} {purpose}: {exc.strerror or exc}") from exc
+
+
 def newer_schema(data: Any) -> int | None:
     """The schema version of project data when it is newer than this CellCounter reads, else None."""
     version = data.get("schema_version") if isinstance(data, dict) else None
@@ -57,12 +73,9 @@ def check_replaceable(target: Path) -> None:
     CellCounterError
         ``target`` was written by a newer CellCounter, or cannot be read.
     """
-    try:
-        raw = target.read_bytes()
-    except FileNotFoundError:
+    raw = read_existing(target, "before replacing it")
+    if raw is None:
         return
-    except OSError as exc:
-        raise CellCounterError(f"cannot read {target} before replacing it: {exc.strerror or exc}") from exc
     data = parse(raw)
     version = newer_schema(data)
     if version is not None:

@@ -37,7 +37,7 @@ from ..errors import CellCounterError
 from .errors import ProjectError
 from ..atomic import atomic_path, atomic_write_bytes
 from .files import write_labels
-from .guard import check_replaceable, keep_aside, parse
+from .guard import check_replaceable, keep_aside, parse, read_existing
 from .migrations import CURRENT_VERSION, NewerSchemaError, migrate, schema_version
 from .model import Project, now_iso
 from .paths import RESULTS_DIR, backup_file, project_file
@@ -224,12 +224,9 @@ def load_project(path_or_folder: str | os.PathLike[str], *, from_backup: bool = 
 
 def _backup(target: Path) -> None:
     """Copy the current project file to the backup, unless it is damaged (keep the older good backup)."""
-    try:
-        current = target.read_bytes()
-    except FileNotFoundError:
+    current = read_existing(target, "to back it up")
+    if current is None:
         return
-    except OSError as exc:
-        raise CellCounterError(f"cannot read {target} to back it up: {exc.strerror or exc}") from exc
     if not isinstance(parse(current), dict):
         log.warning("%s is damaged; the backup of the previous save is kept", target)
         return
