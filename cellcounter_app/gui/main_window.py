@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import QDockWidget, QLineEdit, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
@@ -31,11 +31,17 @@ from .qt_training_panel import QtTrainingPanel
 from .qt_viewer import QtImageViewer
 from .qt_viewer_bridge import ViewerBridge
 from .resources import icon_path
+from .scrolling import scrolled
 from .session import Session
 
 log = logging.getLogger(__name__)
 
 BROWSER_COLUMNS = ("image", "corrected", "status")
+MIN_RESULTS_HEIGHT = 90
+WIDE_PX = 1200
+"""From this window width on, the side docks start wider."""
+PREFERRED_SIZE = QSize(1400, 900)
+"""The first size of the window, made smaller to fit the screen."""
 
 
 class QtMainWindow(QMainWindow):
@@ -50,7 +56,7 @@ class QtMainWindow(QMainWindow):
         if icon is not None:
             self.setWindowIcon(QIcon(str(icon)))
         self.setAcceptDrops(True)
-        self.resize(QSize(1400, 900))
+        self.resize(self._fitting(PREFERRED_SIZE))
 
         self.viewer = QtImageViewer()
         self.setCentralWidget(self.viewer)
@@ -73,8 +79,8 @@ class QtMainWindow(QMainWindow):
         browser_layout.setContentsMargins(0, 0, 0, 0)
         browser_layout.addWidget(self.browser, 1)
         browser_layout.addWidget(self.filter)
-        left = self._dock("Images", browser_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        right = self._dock("Detection", self.controls, Qt.DockWidgetArea.RightDockWidgetArea)
+        left = self._dock("Images", browser_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=False)
+        right = self._dock("Detection", self.controls, Qt.DockWidgetArea.RightDockWidgetArea, scroll=False)
         this_image = self._dock("This image", self.summary, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = QtTrainingPanel(session)
         self.training_dock = self._dock("Train", self.training, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -89,8 +95,11 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.results, "Images")
         self.tabs.addTab(self.cells, "Cells of this image")
         self.tabs.addTab(self.errors, "Errors")
-        bottom = self._dock("Results", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([left, right], [250, 340], Qt.Orientation.Horizontal)
+        self.tabs.setMinimumHeight(MIN_RESULTS_HEIGHT)
+        self.results_dock = bottom = self._dock("Results", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+        wide = self.width() >= WIDE_PX
+        self.resizeDocks([left, right], [250 if wide else 200, 390 if wide else 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([right, this_image], [440, 300], Qt.Orientation.Vertical)
         self.resizeDocks([bottom], [170], Qt.Orientation.Vertical)
 
         self.status = QtStatusBar(session, error_log)
@@ -98,6 +107,7 @@ class QtMainWindow(QMainWindow):
         self.errors.error_count_changed.connect(self.status.set_error_count)
         self.setStatusBar(self.status)
         self.actions = Actions(self)
+        self.restore_layout()
 
         self.apply_overlay_settings()
         for table in (self.browser, self.results):
@@ -122,14 +132,40 @@ class QtMainWindow(QMainWindow):
         proxy.setFilterKeyColumn(COLUMNS.index("image"))
         proxy.setFilterFixedString(text)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, *, scroll: bool = True) -> QDockWidget:
+        """A dock of ``widget``; it scrolls (``scroll``) rather than making the window taller than the screen."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
-        dock.setWidget(widget)
+        dock.setWidget(scrolled(widget) if scroll else widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
         return dock
+
+    # -- size and layout ------------------------------------------------------
+    def _fitting(self, size: QSize) -> QSize:
+        """``size`` made small enough for the screen the window is on (its free area, without task bars)."""
+        screen = self.screen()
+        if screen is None:
+            return size
+        free = screen.availableGeometry().size()
+        return size.boundedTo(free).expandedTo(self.minimumSizeHint().boundedTo(free))
+
+    def restore_layout(self) -> None:
+        """Put the window and its docks where the user left them (kept within the screen)."""
+        settings = self.session.settings
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode("ascii")))
+        if settings.window_state:
+            self.restoreState(QByteArray.fromBase64(settings.window_state.encode("ascii")))
+        fitted = self._fitting(self.size())
+        if fitted != self.size():
+            self.resize(fitted)
+
+    def layout_state(self) -> dict[str, str]:
+        """The window's size and dock layout as settings (`restore_layout` puts them back)."""
+        return {"window_geometry": bytes(self.saveGeometry().toBase64()).decode("ascii"),
+                "window_state": bytes(self.saveState().toBase64()).decode("ascii")}
 
     def _on_project(self, project: Any) -> None:
         for table in (self.browser, self.results):

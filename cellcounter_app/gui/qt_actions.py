@@ -303,9 +303,10 @@ class Actions:
         QtAboutDialog(self.window.errors.log_file, self.window).exec()
 
     def remember_state(self) -> None:
-        """Note the open project in the recent list before the window closes."""
+        """Before the window closes: the project in the recent list, the layout and last image in the settings."""
         if self.session.project is not None:
             self.recent.add(self.session.project.folder)
+        self.update_settings(**self.window.layout_state())
 
 
 def _add(container: Any, item: Any) -> None:

@@ -22,14 +22,19 @@ TITLES = {
     "equivalent_diameter_px": "eq. diameter (px)", "equivalent_diameter_um": "eq. diameter (µm)",
     "feret_diameter_px": "Feret diameter (px)", "feret_diameter_um": "Feret diameter (µm)",
     "eccentricity": "eccentricity", "mean_intensity": "mean intensity", "max_intensity": "max intensity",
+    "stain": "stain (× noise)",
 }
-"""Column titles with units, by `CELL_COLUMNS` name."""
+"""Column titles with units, by `CELL_COLUMNS` name (a column not listed shows its name)."""
 DECIMALS = {"cell_id": 0, "area_px": 0, "x": 1, "y": 1, "area_um2": 1, "eccentricity": 3,
             "mean_intensity": 1, "max_intensity": 1}
 """Decimals shown per column; the diameters get 2."""
 AnyIndex = QModelIndex | QPersistentModelIndex
 _DISPLAY, _ALIGNMENT = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+def _title(column: str) -> str:
+    return TITLES.get(column, column.replace("_", " "))
 
 
 def _is_um(column: str) -> bool:
@@ -92,7 +97,7 @@ class CellsTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return TITLES[self._columns[section]]
+            return _title(self._columns[section])
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{self._columns[section]} in the exported Cells sheet"
         return None
@@ -145,7 +150,7 @@ class CellsTableModel(QAbstractTableModel):
         picked = self._order if rows is None else self._order[np.asarray(rows, np.int64)]
         columns = [[self._format(v, name) for v in array[picked].tolist()]
                    for name, array in zip(self._columns, self._arrays)]
-        lines = ["\t".join(TITLES[c] for c in self._columns)]
+        lines = ["\t".join(_title(c) for c in self._columns)]
         lines += ["\t".join(values) for values in zip(*columns)]
         return "\n".join(lines) + "\n"
 
@@ -188,7 +193,7 @@ class QtCellsTable(CopyableTable, QTableView):
             self._quiet = False
         metrics = self.horizontalHeader().fontMetrics()
         for column, name in enumerate(self._model.columns):
-            self.horizontalHeader().resizeSection(column, max(56, metrics.horizontalAdvance(TITLES[name]) + 24))
+            self.horizontalHeader().resizeSection(column, max(56, metrics.horizontalAdvance(_title(name)) + 24))
 
     def select_cell(self, cell_id: int) -> None:
         """Make the row of ``cell_id`` current and visible, without emitting `cell_selected`."""

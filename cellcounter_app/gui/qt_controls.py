@@ -31,6 +31,7 @@ from ..inference import list_models
 from ..postprocess.params import PARAM_SPECS
 from ..postprocess.size import SizeSetting
 from .qt_param_widgets import QtParamControl
+from .scrolling import scrolled
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,12 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         self.session = session
         self._unsubscribe = lambda: None
         layout = QVBoxLayout(self)
-        form = QFormLayout()
+        layout.setContentsMargins(4, 4, 4, 4)
+        fields = QWidget()
+        fields.setObjectName("detection_fields")
+        form = QFormLayout(fields)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.model_box = QComboBox()
         self.model_box.setToolTip("The model that finds the cells. Changing it recounts the images.")
         self.model_box.activated.connect(self._on_model)
@@ -58,6 +63,7 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         form.addRow("Cell diameter", self.diameter)
         self.estimate = QLabel()
         self.estimate.setObjectName("diameter_used")
+        self.estimate.setWordWrap(True)
         form.addRow("", self.estimate)
         self.controls: dict[str, QtParamControl] = {}
         for spec in PARAM_SPECS:
@@ -65,7 +71,8 @@ class QtControlsPanel(DeferredRefresh, QWidget):
             control.edited.connect(self._on_edited)
             self.controls[spec.name] = control
             form.addRow("" if spec.kind is bool else spec.title, control)
-        layout.addLayout(form)
+        self.fields = scrolled(fields)
+        layout.addWidget(self.fields, 1)
         self.this_image = QCheckBox("Only this image")
         self.this_image.setToolTip("Store the changes for the current image only, not as project defaults.")
         self.this_image.toggled.connect(lambda _: self.refresh())
@@ -80,7 +87,6 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         buttons.addWidget(self.reset)
         buttons.addWidget(self.apply_all)
         layout.addLayout(buttons)
-        layout.addStretch(1)
         session.project_opened.connect(self._on_project)
         session.current_changed.connect(lambda _: self.schedule_refresh())
         session.result_changed.connect(lambda image_id: image_id == session.current and self.schedule_refresh())

@@ -149,7 +149,8 @@ class Session(QObject):
         self._unsubscribe = project.subscribe(self._on_project_event)
         self.project_opened.emit(project)
         if project.images:
-            self.set_current(project.images[0].id)
+            last = self.settings.last_images.get(str(project.folder), "")
+            self.set_current(last if self._has(last) else project.images[0].id)
 
     # -- images ---------------------------------------------------------------
     def add_paths(self, paths: Iterable[str | os.PathLike[str]], *, count: bool = True) -> list[str]:
@@ -171,6 +172,7 @@ class Session(QObject):
             return
         self.current = image_id
         if image_id and self.project is not None:
+            self.settings = self.settings.with_last_image(self.project.folder, image_id)
             self._load(image_id)
         self.current_changed.emit(image_id)
 

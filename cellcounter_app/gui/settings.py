@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import base64
+import binascii
 import math
 import os
 import re
@@ -34,6 +36,9 @@ MIN_PIXEL_SIZE_UM, MAX_PIXEL_SIZE_UM = 1e-4, 1e4
 DEFAULT_OVERLAY_COLOR = "#00e5ff"
 """A cyan that reads on DAPI (blue), GFP (green), red and grey images alike."""
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_REMEMBERED_IMAGES = 50
+"""How many projects' last shown image are remembered."""
+MAX_WINDOW_STATE_CHARS = 100_000
 
 
 def config_dir() -> Path:
@@ -104,6 +109,19 @@ def _check(name: str, value: Any) -> Any:
             raise ParameterError(
                 f"overlay_color must be a colour #RRGGBB such as {DEFAULT_OVERLAY_COLOR}, got {value!r}")
         return value.strip().lower()
+    if name in ("window_geometry", "window_state"):
+        if not isinstance(value, str) or len(value) > MAX_WINDOW_STATE_CHARS:
+            raise ParameterError(f"{name} must be base64 text of at most {MAX_WINDOW_STATE_CHARS} characters")
+        try:
+            base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise ParameterError(f"{name} must be base64 text, got {value[:40]!r}") from None
+        return value
+    if name == "last_images":
+        if not isinstance(value, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise ParameterError(f"last_images must map project folders to image ids, got {value!r}")
+        return dict(list(value.items())[-MAX_REMEMBERED_IMAGES:])
     if name == "overlay_opacity":
         number = _real(name, value)
         if not 0.0 <= number <= 1.0:
@@ -141,6 +159,12 @@ class UserSettings:
     overlay_opacity: float = 0.8
     last_export_dir: str = ""
     last_open_dir: str = ""
+    window_geometry: str = ""
+    """The main window's size and place (Qt's saveGeometry, base64); "" lets it fit the screen."""
+    window_state: str = ""
+    """Where the docks and toolbar are (Qt's saveState, base64)."""
+    last_images: dict[str, str] = field(default_factory=dict)
+    """The image last shown in each project (project folder -> image id), the most recent last."""
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -153,11 +177,25 @@ class UserSettings:
             raise ParameterError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELD_NAMES)}")
         return dataclasses.replace(self, **changes)
 
+    def with_last_image(self, project_folder: str | os.PathLike[str], image_id: str) -> "UserSettings":
+        """A copy that remembers ``image_id`` as the image last shown in ``project_folder``.
+
+        Examples
+        --------
+        >>> UserSettings().with_last_image("/data/exp1", "0a1b2c3d4e5f").last_images
+        {'/data/exp1': '0a1b2c3d4e5f'}
+        """
+        images = {k: v for k, v in self.last_images.items() if k != str(project_folder)}
+        if image_id:
+            images[str(project_folder)] = image_id
+        return self.replace(last_images=images)
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready data, with ``schema_version``."""
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
         data.update({name: getattr(self, name) for name in FIELD_NAMES})
         data["default_params"] = dict(self.default_params)
+        data["last_images"] = dict(self.last_images)
         return data
 
     @classmethod
