@@ -1,19 +1,23 @@
 """The ``cellcounter`` command line: ``count``, ``evaluate``, ``models``, ``train``, ``gui``.
 
 Exit codes: 0 success; 1 nothing could be counted; 2 a usage, model or
-output problem stopped the command before it started; 130 cancelled (Ctrl+C).
+output problem stopped the command before it started, or an output could
+not be written after counting; 130 cancelled (Ctrl+C).
+
+What is printed is escaped (control characters in file names), each error
+once, and a closed pipe (``| head``) ends the output quietly (`terminal`).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Sequence
 
 from .. import __version__
 from ..errors import CellCounterError
 from . import count, evaluate, gui, models, train
+from .terminal import configure_logging, say, silence
 
 EXIT_OK, EXIT_NOTHING_COUNTED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -36,18 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     try:
         return int(args.run(args))
     except CellCounterError as exc:
-        print(f"cellcounter: error: {exc}", file=sys.stderr)
+        say(f"cellcounter: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("cellcounter: cancelled", file=sys.stderr)
+        say("cellcounter: cancelled")
         return EXIT_CANCELLED
+    except BrokenPipeError:  # the reader of stdout (| head) has gone: stop quietly, as Python advises
+        silence(sys.stdout)
+        return 1
 
 
 if __name__ == "__main__":

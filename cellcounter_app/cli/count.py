@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
-from .. import __version__
-from ..export import check_writable, make_folder, write_csv, write_workbook
+from ..errors import CellCounterError
 from ..markers import PairPattern, scored_markers
 from ..markers.options import build_markers
 from ..pipeline import BatchFinished, BatchStarted, CountRequest, ImageCounted, count_batch
 from ..results import ImageResult
 from . import options
+from .outputs import CANCELLED, FAILED, Stop, check_outputs, write_outputs
 from .progress import ProgressBar
+from .terminal import escape, finish_writing, say
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,10 +23,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "count", help="count cells in images and folders",
         description="Count cells in image files and folders (searched recursively). Unreadable files "
                     "are recorded with their error and the batch goes on. Exit status: 0 when at least "
-                    "one image was counted, 1 when none was, 2 on a usage, model or output problem.")
+                    "one image was counted, 1 when none was, 2 on a usage, model or output problem, "
+                    "130 when cancelled (Ctrl+C). Every output is checked before counting, and what was "
+                    "counted is written however the batch ends (a partial batch beside an existing file).")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders")
-    parser.add_argument("--out", "-o", type=Path, default=None, metavar="FILE.xlsx",
-                        help="Excel workbook to write (sheets Images, Cells, Summary, Info)")
+    parser.add_argument("--out", "-o", type=workbook_path, default=None, metavar="FILE.xlsx",
+                        help="Excel workbook to write (sheets Images, Cells, Summary, Info; .xlsx is added"
+                             " when missing); its folder is created when needed")
     parser.add_argument("--csv", type=Path, default=None, metavar="DIR",
                         help="also write images.csv, cells.csv and summary.csv into DIR")
     parser.add_argument("--labels", type=Path, default=None, metavar="DIR",
@@ -67,6 +71,23 @@ def _add_marker_options(parser: argparse.ArgumentParser) -> None:
                             " (count a_DAPI_1.tif, score a_Cy3_1.tif and a_GFP_1.tif) or c1=c2")
 
 
+def workbook_path(text: str) -> Path:
+    """``--out``: the workbook to write, ``.xlsx`` added when missing; an empty name or a folder is refused.
+
+    Examples
+    --------
+    >>> workbook_path("counts").name, workbook_path("a/counts.XLSX").name
+    ('counts.xlsx', 'counts.XLSX')
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected the name of the workbook to write (FILE.xlsx), got an empty name")
+    path = Path(text).expanduser()
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{escape(text)} is a folder; name the workbook to write, such as {escape(str(path / 'counts.xlsx'))}")
+    return path if path.suffix.lower() == ".xlsx" else path.with_name(path.name + ".xlsx")
+
+
 def _pair_pattern(text: str) -> PairPattern:
     try:
         return PairPattern.parse(text)
@@ -75,12 +96,8 @@ def _pair_pattern(text: str) -> PairPattern:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out is not None:
-        if args.out.suffix.lower() != ".xlsx":
-            args.out = args.out.with_suffix(args.out.suffix + ".xlsx") if args.out.suffix else args.out.with_suffix(".xlsx")
-        if not args.out.parent.exists():
-            make_folder(args.out.parent)  # as --csv, --labels and --overlays do
-        check_writable(args.out, force=args.force)
+    """Count ``args.paths``; the outputs are written however the batch ends (done, Ctrl+C, an error)."""
+    check_outputs(args)
     request = CountRequest(
         inputs=options.existing_paths(args.paths),
         model=args.model,
@@ -99,69 +116,93 @@ def run(args: argparse.Namespace) -> int:
         marker_scope=args.positive_scope,
         keep_arrays=args.rois is not None or args.geojson is not None,
     )
-    results: list[ImageResult] = []
-    bar: ProgressBar | None = None
-    interrupted = False
+    batch = _Batch(args)
     events = count_batch(request)
+    stop, failure = Stop(), None
     try:
         for event in events:
-            if isinstance(event, BatchStarted):
-                for path, reason in event.skipped:
-                    print(f"note: skipped {path}: {reason}", file=sys.stderr)
-                print(f"Counting {event.total} image(s) with model {event.model.name} "
-                      f"{event.model.version} on {event.model.provider}", file=sys.stderr)
-                bar = ProgressBar(event.total, quiet=args.quiet)
-            elif isinstance(event, ImageCounted):
-                results.append(event.result)
-                r = event.result
-                options.shape_outputs(args, r)
-                r.labels = r.probability = None
-                status = f"{r.count} cells" if r.ok else f"ERROR {r.error}"
-                if bar is not None:
-                    bar.update(event.index + 1, f"{r.name}: {status}")
-            elif isinstance(event, BatchFinished) and bar is not None:
-                bar.close()
+            batch.take(event)
     except KeyboardInterrupt:
+        stop = Stop(CANCELLED, batch.total)
+    except Exception as exc:
+        if batch.total is None:  # before the first image: the model, a parameter or an output
+            raise
+        stop, failure = Stop(FAILED, batch.total), exc
+    with finish_writing(f"the {len(batch.results)} image(s) counted"):
         events.close()
-        interrupted = True
-        if bar is not None:
-            bar.close()
-        print("cellcounter: cancelled; writing the images counted so far", file=sys.stderr)
-    _write_outputs(args, results)
-    _print_table(results)
-    if interrupted:
+        batch.close()
+        if stop.partial:
+            say(f"cellcounter: {stop.describe(len(batch.results))}; writing the images counted so far")
+        written = write_outputs(args, batch.results, stop)
+        _print_table(batch.results)
+    if failure is not None:
+        raise failure
+    if stop.how == CANCELLED:
         return 130
-    return 0 if any(r.ok for r in results) else 1
+    if not (written and batch.shapes_written):
+        return 2
+    return 0 if any(r.ok for r in batch.results) else 1
 
 
-def _write_outputs(args: argparse.Namespace, results: list[ImageResult]) -> None:
-    info = {
-        "application": f"CellCounter {__version__}",
-        "written": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(["cellcounter", *sys.argv[1:]]),
-    }
-    if args.out is not None:
-        path = write_workbook(results, args.out, force=args.force, extra_info=info)
-        print(f"Wrote {path}", file=sys.stderr)
-    if args.csv is not None:
-        args.csv.mkdir(parents=True, exist_ok=True)
-        for path in write_csv(results, args.csv, force=args.force):
-            print(f"Wrote {path}", file=sys.stderr)
+class _Batch:
+    """What ``count`` keeps of the batch events: the results, the progress bar, the total."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.results: list[ImageResult] = []
+        self.total: int | None = None
+        self.bar: ProgressBar | None = None
+        self.shapes_written = True
+
+    def take(self, event: object) -> None:
+        if isinstance(event, BatchStarted):
+            for path, reason in event.skipped:
+                say(f"note: skipped {path}: {reason}")
+            say(f"Counting {event.total} image(s) with model {event.model.name} "
+                f"{event.model.version} on {event.model.provider}")
+            self.total = event.total
+            self.bar = ProgressBar(event.total, quiet=self.args.quiet)
+        elif isinstance(event, ImageCounted):
+            result = event.result
+            self.results.append(result)
+            self._write_shapes(result)
+            result.labels = result.probability = None
+            status = f"{result.count} cells" if result.ok else f"ERROR {result.error}"
+            if self.bar is not None:
+                self.bar.update(event.index + 1, f"{result.name}: {status}")
+        elif isinstance(event, BatchFinished):
+            self.close()
+
+    def _write_shapes(self, result: ImageResult) -> None:
+        """The ROI set and GeoJSON of one image; a failure is reported and the count kept."""
+        try:
+            options.shape_outputs(self.args, result)
+        except (CellCounterError, OSError) as exc:
+            self.shapes_written = False
+            say(f"cellcounter: error: {result.name}: counted, but its ROI set or GeoJSON could not be written: "
+                f"{exc}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _print_table(results: list[ImageResult]) -> None:
     if not results:
-        print("No images were counted.", file=sys.stderr)
+        say("No images were counted.")
         return
-    width = max(len(r.name) for r in results)
+    names = [escape(r.name) for r in results]
+    width = max(len(name) for name in names)
     markers = list(dict.fromkeys(name for r in results for name in scored_markers(r.cells)))
     heads = "".join(f"  {name + '+':>10}" for name in markers)
-    print(f"{'image':<{width}}  {'count':>6}{heads}  status")
-    for r in results:
+    lines = [f"{'image':<{width}}  {'count':>6}{heads}  status"]
+    for name, r in zip(names, results):
         count = str(r.count) if r.ok else "-"
-        print(f"{r.name:<{width}}  {count:>6}{_marker_counts(r, markers)}  {_status(r, markers)}")
+        lines.append(f"{name:<{width}}  {count:>6}{_marker_counts(r, markers)}  {_status(r, markers)}")
     ok = [r for r in results if r.ok]
-    print(f"{len(ok)} of {len(results)} image(s) counted, {sum(r.count for r in ok)} cells in total")
+    lines.append(f"{len(ok)} of {len(results)} image(s) counted, {sum(r.count for r in ok)} cells in total")
+    say("\n".join(lines), sys.stdout)
 
 
 def _marker_counts(result: ImageResult, markers: list[str]) -> str:

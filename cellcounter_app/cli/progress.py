@@ -6,9 +6,15 @@ import sys
 import time
 from typing import TextIO
 
+from .terminal import escape, silence
+
 
 class ProgressBar:
-    """Draws ``[#####.....] 12/40  a01.tif: 52 cells  00:14 left``."""
+    """Draws ``[#####.....] 12/40  a01.tif: 52 cells  00:14 left``.
+
+    The message is escaped (`escape`): a file name cannot recolour or clear the
+    terminal. A closed stream (its reader gone) silences the bar.
+    """
 
     def __init__(self, total: int, stream: TextIO | None = None, quiet: bool = False, width: int = 24):
         self.total = max(total, 0)
@@ -25,17 +31,20 @@ class ProgressBar:
         left = elapsed / done * (self.total - done) if done else 0.0
         fill = int(self.width * done / self.total) if self.total else self.width
         bar = "#" * fill + "." * (self.width - fill)
-        line = f"[{bar}] {done}/{self.total}  {message}  {_clock(left)} left"
-        if self.tty:
-            self.stream.write("\r\033[K" + line[:160])
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        line = f"[{bar}] {done}/{self.total}  {escape(message)}  {_clock(left)} left"
+        self._write("\r\033[K" + line[:160] if self.tty else line + "\n")
 
     def close(self) -> None:
         if self.tty and not self.quiet:
-            self.stream.write("\n")
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except BrokenPipeError:
+            self.quiet = True
+            silence(self.stream)
 
 
 def _clock(seconds: float) -> str:
