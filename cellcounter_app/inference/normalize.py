@@ -151,7 +151,8 @@ def _channel_stats(chan: np.ndarray, norm: Normalization, skip_axis: int | None)
     if norm.kind == "scale":
         return 0.0, 1.0 / norm.divisor, fill
     limit = SAMPLE_PIXELS if skip_axis is None else max(1, SAMPLE_PIXELS // chan.shape[skip_axis])
-    sample = np.asarray(subsample(chan, skip_axis, limit), dtype=np.float64).reshape(-1)
+    # a copy, always: for a float64 image the subsample is a view of it (read-only, or the caller's pixels)
+    sample = np.array(subsample(chan, skip_axis, limit), dtype=np.float64).reshape(-1)
     if is_float:
         sample[~np.isfinite(sample)] = fill
     lo, hi = (float(v) for v in np.percentile(sample, [norm.low, norm.high]))
