@@ -184,13 +184,17 @@ class Actions:
             QMessageBox.warning(self.window, "Folder not empty",
                                 f"{target} already has files in it; choose a new folder name.")
             return
+        old_folder = self.session.project.folder
         try:
-            path = self.session.save(target)
+            path = self.session.save_as(target)
         except CellCounterError as exc:
             QMessageBox.warning(self.window, "Not saved", str(exc))
             return
+        if not old_folder.exists():
+            self.recent.remove(old_folder)
         self.recent.add(path.parent)
         self.window._update_title()
+        self.session.message.emit(f"Saved as {path.parent}")
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

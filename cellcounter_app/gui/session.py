@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,9 @@ from ..inference.registry import user_models_dir
 from ..io import LoadedImage, ReadOptions, find_images, read_image
 from ..pipeline import default_model_name
 from ..postprocess.size import SizeSetting
-from ..project import COUNTED, ERROR, NEW, STALE, Autosaver, Project, load_project, save_project
+from ..project import (
+    COUNTED, ERROR, NEW, PROJECT_FILE, STALE, Autosaver, Project, load_project, save_project,
+)
 from ..project.store import cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
@@ -55,6 +58,24 @@ def untitled_folder() -> Path:
         number += 1
         folder = projects_dir() / f"Untitled-{stamp}-{number}"
     return folder
+
+
+def _is_untitled(folder: Path) -> bool:
+    """Whether ``folder`` is an untitled project of the user data folder (made by `untitled_folder`)."""
+    return folder.parent == projects_dir() and folder.name.startswith("Untitled-")
+
+
+def _remove_untitled(folder: Path, project: Project) -> None:
+    """Remove an untitled project's old folder after "save as" (kept when an image lies inside it)."""
+    inside = [entry.name for entry in project.images if entry.path.is_relative_to(folder)]
+    if inside:
+        log.warning("the old untitled project folder %s is kept: it holds images of the project (%s)",
+                    folder, ", ".join(inside[:3]))
+        return
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        log.warning("the old untitled project folder %s could not be removed: %s", folder, exc)
 
 
 class Session(QObject):
@@ -122,6 +143,31 @@ class Session(QObject):
         self._finish_save(wait=True)
         path = save_project(self.project, folder)
         self.models.set_extra_dirs((self.project.folder / PROJECT_MODELS_DIR,))
+        return path
+
+    def save_as(self, folder: str | os.PathLike[str]) -> Path:
+        """Save the project into a new ``folder`` and rename it after that folder; returns the project file.
+
+        A project named after its old folder takes the new folder's name (the
+        window title, the project file, the default export name and the
+        workbook's Info follow).  An untitled project is moved: its old folder
+        in `projects_dir` is removed once the new one is written.
+        """
+        assert self.project is not None
+        project = self.project
+        old_folder, old_name = project.folder, project.name
+        target = Path(os.path.abspath(folder))
+        if target.name.endswith(PROJECT_FILE):
+            target = target.parent
+        if project.name == old_folder.name:
+            project.name = target.name
+        try:
+            path = self.save(target)
+        except BaseException:
+            project.name = old_name
+            raise
+        if _is_untitled(old_folder) and old_folder != project.folder:
+            _remove_untitled(old_folder, project)
         return path
 
     def close_project(self) -> None:
