@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import QDockWidget, QLineEdit, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
@@ -33,6 +33,7 @@ from .qt_viewer_bridge import ViewerBridge
 from .resources import icon_path
 from .scrolling import scrolled
 from .session import Session
+from .unsaved import CANCEL, DISCARD, settle_unsaved
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.cells, "Cells of this image")
         self.tabs.addTab(self.errors, "Errors")
         self.tabs.setMinimumHeight(MIN_RESULTS_HEIGHT)
-        self.results_dock = bottom = self._dock("Results", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+        self.results_dock = bottom = self._dock("Results", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea,
+                                                scroll=False)
         wide = self.width() >= WIDE_PX
         self.resizeDocks([left, right], [250 if wide else 200, 390 if wide else 320], Qt.Orientation.Horizontal)
         self.resizeDocks([right, this_image], [440, 300], Qt.Orientation.Vertical)
@@ -177,6 +179,14 @@ class QtMainWindow(QMainWindow):
             header.resizeSection(COLUMNS.index(name), width)
         self._update_title()
         project.subscribe(lambda event, payload: event in ("dirty", "saved") and self._update_title())
+        if project.notices:
+            QTimer.singleShot(0, lambda: self._show_notices(project))
+
+    def _show_notices(self, project: Any) -> None:
+        """Tell the user, once, what happened when the project was opened (see ``Project.notices``)."""
+        notices, project.notices = list(project.notices), []
+        if notices and project is self.session.project:
+            QMessageBox.information(self, f"Opening {project.name}", "\n\n".join(notices))
 
     def _update_title(self) -> None:
         project = self.session.project
@@ -216,7 +226,12 @@ class QtMainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        self.session.stop_work()
+        outcome = settle_unsaved(self)
+        if outcome == CANCEL:
+            event.ignore()
+            return
         self.actions.remember_state()
         self.training.shutdown()
-        self.session.shutdown()
+        self.session.shutdown(save=outcome != DISCARD)
         super().closeEvent(event)

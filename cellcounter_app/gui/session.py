@@ -129,8 +129,14 @@ class Session(QObject):
         return project
 
     def open_project(self, path: str | os.PathLike[str], *, from_backup: bool = False) -> Project:
-        """Open a project; raises `ProjectError` (with ``backup_available``) when it cannot be read."""
+        """Open a project; raises `ProjectError` (with ``backup_available``) when it cannot be read.
+
+        What the user is to be told about how it was opened (``Project.notices``:
+        a damaged file kept aside, edits recovered) is logged; the window shows it.
+        """
         project = load_project(path, from_backup=from_backup)
+        for notice in project.notices:
+            log.warning("%s: %s", project.name, notice)
         self._install(project)
         missing = sum(entry.missing for entry in project.images)
         if missing:
@@ -164,27 +170,46 @@ class Session(QObject):
         try:
             path = self.save(target)
         except BaseException:
-            project.name = old_name
+            project.name, project.folder = old_name, old_folder
             raise
         if _is_untitled(old_folder) and old_folder != project.folder:
             _remove_untitled(old_folder, project)
         return path
 
-    def close_project(self) -> None:
-        """Stop all work, save what changed and let the project go."""
+    def stop_work(self) -> None:
+        """Cancel the batch and wait for every worker (what was counted is kept)."""
         self.cancel()
         self._stop_workers()
+
+    def save_pending(self) -> CellCounterError | None:
+        """Save now whatever is not saved yet; returns the reason when it could not be saved (None: saved)."""
+        if self.project is None:
+            return None
+        self._finish_save(wait=True)
+        if not self.project.dirty and not (self._autosaver is not None and self._autosaver.pending):
+            return None
+        try:
+            self.save()
+        except CellCounterError as exc:
+            log.error("the project could not be saved: %s", exc)
+            return exc
+        return None
+
+    def close_project(self, *, save: bool = True) -> None:
+        """Stop all work, save what changed (unless not ``save``) and let the project go."""
+        self.stop_work()
         if self._autosaver is not None:
-            self._flush()
+            if save:
+                self._flush()
             self._autosaver.close()
         self._unsubscribe()
         self._autosaver, self.project, self.current = None, None, ""
         self.cache.forget()
 
-    def shutdown(self) -> None:
-        """Before the window closes: cancel work, wait for the threads, save."""
+    def shutdown(self, *, save: bool = True) -> None:
+        """Before the window closes: cancel work, wait for the threads, save (unless not ``save``)."""
         self._timer.stop()
-        self.close_project()
+        self.close_project(save=save)
 
     def _install(self, project: Project) -> None:
         if self.project is not None:
