@@ -26,6 +26,7 @@ from ..postprocess.size import SizeSetting
 from ..project import (
     COUNTED, ERROR, NEW, PROJECT_FILE, STALE, Autosaver, Project, load_project, save_project,
 )
+from ..project.journal import EditJournal, recover_edits
 from ..project.store import cancel_plan, plan_save, write_plan
 from ..results import ImageResult
 from .image_cache import ImageCache
@@ -100,6 +101,7 @@ class Session(QObject):
         self.shown_marker = ""
         """The marker whose positive cells the overlay colours ("" for none)."""
         self._autosaver: Autosaver | None = None
+        self._journal: EditJournal | None = None
         self._unsubscribe = lambda: None
         self._batch: QtWorker | None = None
         self._queued: list[str] = []
@@ -131,10 +133,13 @@ class Session(QObject):
     def open_project(self, path: str | os.PathLike[str], *, from_backup: bool = False) -> Project:
         """Open a project; raises `ProjectError` (with ``backup_available``) when it cannot be read.
 
-        What the user is to be told about how it was opened (``Project.notices``:
-        a damaged file kept aside, edits recovered) is logged; the window shows it.
+        Corrections made after the last save are replayed from the edit journal
+        (a crash). What the user is to be told about how it was opened
+        (``Project.notices``: a damaged file kept aside, edits recovered) is
+        logged; the window shows it.
         """
         project = load_project(path, from_backup=from_backup)
+        recover_edits(project)
         for notice in project.notices:
             log.warning("%s: %s", project.name, notice)
         self._install(project)
@@ -202,6 +207,12 @@ class Session(QObject):
             if save:
                 self._flush()
             self._autosaver.close()
+        if self._journal is not None:
+            if save:
+                self._journal.close()
+            else:
+                self._journal.discard()
+            self._journal = None
         self._unsubscribe()
         self._autosaver, self.project, self.current = None, None, ""
         self.cache.forget()
@@ -217,6 +228,7 @@ class Session(QObject):
         self.project = project
         self.models.set_extra_dirs((project.folder / PROJECT_MODELS_DIR,))
         self._autosaver = Autosaver(project, AUTOSAVE_DELAY_S)
+        self._journal = EditJournal(project)
         self._unsubscribe = project.subscribe(self._on_project_event)
         self.project_opened.emit(project)
         if project.images:
