@@ -35,6 +35,8 @@ class ImageCache:
         self.size = size
         self._lock = threading.Lock()
         self._items: OrderedDict[str, CachedImage] = OrderedDict()
+        self.pinned = ""
+        """The image never dropped to make room (the one shown: its map serves the slider)."""
 
     def get(self, image_id: str) -> CachedImage:
         with self._lock:
@@ -43,8 +45,17 @@ class ImageCache:
                 item = self._items[image_id] = CachedImage()
             self._items.move_to_end(image_id)
             while len(self._items) > self.size:
-                self._items.popitem(last=False)
+                oldest = next(iter(self._items))
+                if oldest == self.pinned:
+                    self._items.move_to_end(oldest)
+                    oldest = next(iter(self._items))
+                del self._items[oldest]
             return item
+
+    def pin(self, image_id: str) -> None:
+        """Keep ``image_id`` however many other images are counted ("" pins none)."""
+        with self._lock:
+            self.pinned = image_id
 
     def peek(self, image_id: str) -> CachedImage | None:
         with self._lock:

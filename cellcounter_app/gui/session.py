@@ -106,6 +106,9 @@ class Session(QObject):
         self._batch: QtWorker | None = None
         self._queued: list[str] = []
         self._batch_signature: tuple = ()
+        self._batch_ids: frozenset[str] = frozenset()
+        self._refresh_after_batch = False
+        """A parameter changed while the batch was counting the current image: preview it once counted."""
         self._preview: QtWorker | None = None
         self._preview_next: PreviewRequest | None = None
         self._preview_start = 0.0
@@ -254,6 +257,7 @@ class Session(QObject):
         if image_id == self.current:
             return
         self.current = image_id
+        self.cache.pin(image_id)
         if image_id and self.project is not None:
             self.settings = self.settings.with_last_image(self.project.folder, image_id)
             self._load(image_id)
@@ -329,6 +333,7 @@ class Session(QObject):
             return
         models = self.models
         self._batch_signature = self.signature()
+        self._batch_ids = frozenset(job.image_id for job in request.jobs)
         self._batch = QtWorker(lambda cancelled: run_count(request, models, cancelled), "count", self)
         self._batch.yielded.connect(self._on_batch_event)
         self._batch.failed.connect(lambda exc: self.message.emit(f"Counting stopped: {exc}"))
@@ -358,7 +363,7 @@ class Session(QObject):
                               f"in {event.seconds:.1f} s")
 
     def _on_batch_finished(self, cancelled: bool) -> None:
-        worker, self._batch = self._batch, None
+        worker, self._batch, self._batch_ids = self._batch, None, frozenset()
         if worker is not None:
             worker.wait()
             worker.deleteLater()
@@ -367,6 +372,9 @@ class Session(QObject):
             counted = sum(e.state == COUNTED for e in self.project.images)
             failed = sum(e.state == ERROR for e in self.project.images)
         self.batch_finished.emit(cancelled, counted, failed)
+        if self._refresh_after_batch:
+            self._refresh_after_batch = False
+            self.refresh_current()
         if self._queued:
             self._start_batch()
 
@@ -404,7 +412,9 @@ class Session(QObject):
         item = self.cache.peek(self.current)
         if (item is None or item.result is None or item.result.probability is None or item.image is None
                 or item.signature != self.signature()):
-            if entry.state != NEW and not entry.missing:
+            if self._batch is not None and self.current in self._batch_ids:
+                self._refresh_after_batch = True  # one network run; the newest values follow from its map
+            elif entry.state != NEW and not entry.missing:
                 self.count([self.current])
             return
         detect_channel, markers = marker_specs(self.project.defaults.markers)
