@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -45,6 +45,19 @@ log = logging.getLogger(__name__)
 
 RULES = ("auto", "otsu", "background:2", "manual")
 BINS = 60
+MEASURE_HELP = {
+    "corrected": "corrected: the cell's mean intensity minus the background around it (recommended)",
+    "mean": "mean: the cell's mean intensity, background included",
+    "median": "median: the cell's median intensity",
+    "integrated": "integrated: the sum of the cell's intensities (grows with the cell's size)",
+    "ratio": "ratio: the cell's mean over the background around it (the background rule uses it)",
+}
+"""What each per-cell value a rule can threshold means, in plain words."""
+NEEDS_CHANNELS = ("Markers need an image with several channels (e.g. DAPI + Cy3 in one file), or single-channel "
+                  "files paired by name (cellcounter count --pair DAPI=Cy3). This image has one channel.")
+SPLIT_PEN = pg.mkPen(POSITIVE_COLOR, width=2)
+HANDLE_PEN = pg.mkPen((160, 160, 160), width=1, style=Qt.PenStyle.DashLine)
+"""The line when the cells were not split: a handle to drag, not a threshold."""
 
 
 class QtMarkersPanel(DeferredRefresh, QWidget):
@@ -91,11 +104,15 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
                              "otsu; background:2 = at least twice the local background; manual: drag the line")
         self.rule.activated.connect(lambda _: self._on_rule())
         self.measure = QComboBox()
-        self.measure.addItems(MEASURES)
-        self.measure.setToolTip("corrected = mean minus the local background around the cell")
+        for index, name in enumerate(MEASURES):
+            self.measure.addItem(name)
+            self.measure.setItemData(index, MEASURE_HELP.get(name, name), Qt.ItemDataRole.ToolTipRole)
+        self.measure.setToolTip("Which value of each cell the rule thresholds:\n" + "\n".join(
+            MEASURE_HELP.get(name, name) for name in MEASURES))
         self.measure.activated.connect(lambda _: self._on_rule())
         rule_row = QHBoxLayout()
         rule_row.addWidget(self.rule)
+        rule_row.addWidget(QLabel("of"))
         rule_row.addWidget(self.measure)
         form.addRow("Positive when", rule_row)
         layout.addLayout(form)
@@ -110,9 +127,14 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(140)
         self.plot.setLabel("left", "cells")
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.histogram = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(90, 140, 220, 160))
         self.plot.addItem(self.histogram)
-        self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(POSITIVE_COLOR, width=2))
+        self.empty = pg.TextItem("no cells", color=(150, 150, 150), anchor=(0.5, 0.5))
+        self.empty.setPos(0.5, 0.5)
+        self.plot.addItem(self.empty)
+        self.line = pg.InfiniteLine(angle=90, movable=True, pen=SPLIT_PEN)
         self.line.setVisible(False)
         self.line.sigPositionChanged.connect(lambda _: self._on_drag())
         self.line.sigPositionChangeFinished.connect(lambda _: self._on_drag_finished())
@@ -221,6 +243,7 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
             for index, label in enumerate(channels):
                 box.addItem(label, index)
             box.blockSignals(False)
+        self.new_channel.setPlaceholderText("needs several channels" if image is not None and not channels else "")
         detect = setup.get("detect_channel")
         self.detect.setCurrentIndex(max(0, self.detect.findData(detect)) if detect is not None else 0)
         names = marker_names(setup)
@@ -249,29 +272,44 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
 
     def _show_values(self) -> None:
         values, result = self._values()
+        finite = np.empty(0) if values is None else values[np.isfinite(values)]
+        self._show_histogram(finite)
         if values is None or result is None:
-            self.histogram.setData([0, 1], [0])
             self.line.setVisible(False)
             self.counts.setText(self._no_values_text(result))
             return
-        finite = values[np.isfinite(values)]
-        if finite.size:
-            counts, edges = np.histogram(finite, bins=BINS)
-            self.histogram.setData(edges, counts)
         threshold = result.summary.get(f"{self.shown}_threshold")
-        if isinstance(threshold, (int, float)) and math.isfinite(threshold):
-            self.line.blockSignals(True)
+        split = isinstance(threshold, (int, float)) and math.isfinite(threshold)
+        self.line.blockSignals(True)
+        if split:
             self.line.setValue(float(threshold))
-            self.line.blockSignals(False)
         elif finite.size:
-            self.line.blockSignals(True)
-            self.line.setValue(float(np.median(finite)))
-            self.line.blockSignals(False)
+            self.line.setValue(float(np.max(finite)))
+        self.line.blockSignals(False)
+        self.line.setPen(SPLIT_PEN if split else HANDLE_PEN)
+        self.line.setToolTip("The threshold: cells at or above it are positive; drag it to change it" if split
+                             else "Not split: drag this line to set a threshold by hand")
         self.line.setVisible(bool(finite.size))
         self._show_counts(result)
 
+    def _show_histogram(self, finite: np.ndarray) -> None:
+        """The per-cell values as a histogram, or "no cells" on plain axes."""
+        self.empty.setVisible(not finite.size)
+        if finite.size:
+            counts, edges = np.histogram(finite, bins=BINS)
+            self.histogram.setData(edges, counts)
+            self.plot.enableAutoRange()
+            return
+        self.histogram.setData([0.0, 1.0], [0])
+        self.plot.disableAutoRange()
+        self.plot.setXRange(0, 1, padding=0)
+        self.plot.setYRange(0, 1, padding=0)
+
     def _no_values_text(self, result: Any) -> str:
         if not self.shown:
+            image = self.session.image(self.session.current) if self.session.current else None
+            if image is not None and not _channel_names(image):
+                return NEEDS_CHANNELS
             return "Add a marker to count positive cells."
         if result is None or not result.ok:
             return "Count this image to see its cells."
@@ -286,10 +324,21 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         positive = result.summary.get(f"{name}_positive")
         percent = result.summary.get(f"{name}_percent_positive")
         total = len(result.cells.get("cell_id", ()))
-        flag = result.summary.get(f"{name}_flag") or ""
-        text = f"{name}+ {int(positive)} of {total} cells ({percent:.1f}%)" if isinstance(positive, (int, float)) \
-            and isinstance(percent, (int, float)) and math.isfinite(percent) else f"{name}: no positive group"
-        self.counts.setText(text + (f" — {flag}" if flag else ""))
+        flag = str(result.summary.get(f"{name}_flag") or "")
+        threshold = result.summary.get(f"{name}_threshold")
+        split = isinstance(threshold, (int, float)) and math.isfinite(threshold)
+        counted = isinstance(positive, (int, float)) and isinstance(percent, (int, float)) and math.isfinite(percent)
+        if not counted:
+            self.counts.setText(f"{name}: no cells to score")
+        elif split:
+            self.counts.setText(f"{name}+ {int(positive)} of {total} cells ({percent:.1f}%)"
+                                + (f" — {flag}" if flag else ""))
+        else:
+            called = "positive" if int(positive) == total and total else "negative"
+            why = flag.split(";")[0] if ";" in flag else "one population"
+            self.counts.setText(
+                f"{name}: not split, flagged ({why}): all {total} cells are called {called}. "
+                "Check the image; drag the line to set a threshold by hand.")
 
     # -- dragging -------------------------------------------------------------
     def _on_drag(self) -> None:
