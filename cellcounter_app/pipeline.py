@@ -30,6 +30,7 @@ from .markers.score import applicable, marker_planes, read_siblings, rescore_bat
 from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
 from .postprocess.size import SizeSetting, derive_params, scale_for
+from .postprocess.stain import drop_faint
 from .results import STATUS_ERROR, ImageResult, ModelInfo
 from .sizing import estimate_diameter
 
@@ -219,13 +220,16 @@ def recount(
     (``scale`` < 1, cells larger than the model's), the objects are found at
     the network's scale and their labels enlarged back, which costs a fraction
     of post-processing at full size; measurements are always taken on the
-    full-size image.
+    full-size image.  Cells fainter than ``params.min_stain`` (their signal
+    over the background around them, in units of the image's noise) are
+    dropped here, where the image is at hand.
     """
     if scale < 1.0 - NO_RESCALE_TOLERANCE:
         small = resize_probability(probability, tuple(max(1, round(n * scale)) for n in probability.shape))
         labels = resize_labels(postprocess(small, derive_params(params, 1.0 / scale)), probability.shape)
     else:
         labels = postprocess(probability, params)
+    labels = drop_faint(labels, intensity, params.min_stain)
     cells = measure_cells(labels, intensity, pixel_size_um)
     summary = summarize(labels, cells, pixel_size_um)
     return labels, cells, summary

@@ -28,10 +28,12 @@ CELL_COLUMNS: tuple[str, ...] = (
     "eccentricity",
     "mean_intensity",
     "max_intensity",
+    "stain",
 )
 """Per-cell columns, in export order. ``x`` is the centroid column, ``y`` the row
 (pixels, origin at the top-left pixel's centre); ``*_um*`` columns are NaN when
-the image has no pixel size."""
+the image has no pixel size; ``stain`` is the cell's signal over its local
+background in units of the image's pixel noise (`cellcounter_app.postprocess.stain`)."""
 
 SUMMARY_KEYS: tuple[str, ...] = (
     "count",

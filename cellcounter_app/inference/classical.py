@@ -31,6 +31,9 @@ REFERENCE_DIAMETER = 20.0
 DEFAULTS_AT_REFERENCE = {"min_size": 30, "peak_min_distance": 6, "max_hole_size": 50}
 """Post-processing defaults for ~20-px nuclei, scaled with the diameter."""
 
+MIN_STAIN = 2.0
+"""The classical model's ``min_stain`` (chosen leave-one-lab-out on the real sets, `bench/tune_stain.py`)."""
+
 NOISE_FLOOR = 4.0
 """The threshold is at least this many noise deviations above the background level."""
 
@@ -189,10 +192,10 @@ def background(image: np.ndarray, diameter_px: float) -> np.ndarray:
     return full[:height, :width].astype(np.float32, copy=False)
 
 
-def scaled_defaults(diameter_px: float) -> dict[str, int]:
-    """`DEFAULTS_AT_REFERENCE` scaled to ``diameter_px`` (lengths linearly, areas squared)."""
+def scaled_defaults(diameter_px: float) -> dict[str, float]:
+    """`DEFAULTS_AT_REFERENCE` scaled to ``diameter_px`` (lengths linearly, areas squared), and `MIN_STAIN`."""
     ratio = diameter_px / REFERENCE_DIAMETER
-    values = {}
+    values: dict[str, float] = {"min_stain": MIN_STAIN}
     for name, value in DEFAULTS_AT_REFERENCE.items():
         spec = SPECS_BY_NAME[name]
         values[name] = spec.check(max(int(spec.minimum or 0), round(value * ratio ** spec.size_power)))

@@ -95,6 +95,12 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
         size_power=1,
     ),
     ParamSpec(
+        "min_stain", "Minimum stain", float, 3.0, 0.0, 1000.0, "× noise",
+        help="A cell counts when it is clearly stained: its mean signal stands above the background"
+             " around it by at least this many times the image's pixel noise. Drops what the network"
+             " finds in camera noise, haze and dim unstained cells. 0 keeps every cell.",
+    ),
+    ParamSpec(
         "exclude_border", "Drop cells touching the border", bool, False,
         help="Discard objects that touch the image border (or come within the border margin).",
     ),
@@ -137,6 +143,7 @@ class PostprocessParams:
     split_touching: bool = True
     peak_min_distance: int = 30
     grow: int = 0
+    min_stain: float = 3.0
     exclude_border: bool = False
     border_margin: int = 0
     border_min_fraction: float = 1.0

@@ -104,6 +104,10 @@ class SizeSetting:
         return cls(float(data.get("value", 0.0)), str(data.get("unit", "model")))
 
 
+DEFAULT_SIZE = SizeSetting()
+"""The cell size a count uses when the user gives none (the CLI, the window, new projects)."""
+
+
 def scale_for(model_diameter_px: float, diameter_px: float | None) -> float:
     """The resize factor that brings cells of ``diameter_px`` to the model's size.
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from cellcounter_app.errors import CellCounterError
 from cellcounter_app.export import (
@@ -206,7 +207,8 @@ def test_5000_cells_are_split_at_the_row_limit_in_order_with_the_sheet_formattin
     book = load_workbook(path, read_only=False)
     for name in names:
         assert book[name].freeze_panes == "A2" and book[name]["B1"].font.b
-        assert book[name].auto_filter.ref == f"A1:M{len(sheets[name]) + 1}"
+        last = get_column_letter(len(sheets[name][0]))
+        assert book[name].auto_filter.ref == f"A1:{last}{len(sheets[name]) + 1}"
         assert book[name]["C2"].number_format == "0.00"
     book.close()
 

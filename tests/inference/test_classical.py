@@ -38,7 +38,7 @@ def test_meta_and_identity():
 
 
 def test_defaults_scale_with_the_diameter():
-    assert scaled_defaults(40.0) == {"min_size": 120, "peak_min_distance": 12, "max_hole_size": 200}
+    assert scaled_defaults(40.0) == {"min_size": 120, "peak_min_distance": 12, "max_hole_size": 200, "min_stain": 2.0}
     assert ClassicalModel(40).meta.diameter_px == 40.0
     with pytest.raises(ParameterError, match="diameter_px must be between 2 and 1000 px, got 0"):
         ClassicalModel(0)
