@@ -9,7 +9,6 @@ the other images are marked stale until "Apply to all".
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -32,6 +31,7 @@ from ..postprocess.params import PARAM_SPECS
 from ..postprocess.size import SizeSetting
 from .qt_param_widgets import QtParamControl
 from .scrolling import scrolled
+from .size_text import diameter_text
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -201,14 +201,5 @@ class QtControlsPanel(DeferredRefresh, QWidget):
 
 
 def _diameter_text(used: dict[str, Any], pixel_size: Any) -> str:
-    diameter = used.get("diameter_px")
-    if not isinstance(diameter, (int, float)) or not math.isfinite(diameter):
-        return "counted at the model's size" if used else ""
-    text = f"used {diameter:.1f} px"
-    if isinstance(pixel_size, (int, float)) and math.isfinite(pixel_size) and pixel_size > 0:
-        text += f" ({diameter * pixel_size:.1f} µm)"
-    if used.get("diameter") == "auto":
-        confidence = used.get("diameter_confidence")
-        text += " · estimated" + (f", confidence {confidence:.2f}" if isinstance(confidence, float)
-                                  and math.isfinite(confidence) else "")
-    return text
+    text = diameter_text(used, pixel_size)
+    return f"this image: {text}" if text else ""

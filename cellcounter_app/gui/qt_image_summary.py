@@ -13,6 +13,7 @@ from .mixins import DeferredRefresh
 from ..project import ERROR, MISSING, NEW, STALE
 from .qt_histogram import QtSizeHistogram
 from .session import Session
+from .size_text import diameter_text
 
 
 class QtImageSummary(DeferredRefresh, QWidget):
@@ -33,15 +34,22 @@ class QtImageSummary(DeferredRefresh, QWidget):
         self.detail = QLabel()
         self.density = QLabel()
         self.size = QLabel()
+        self.diameter = QLabel()
+        self.diameter.setObjectName("image_diameter")
+        self.diameter.setWordWrap(True)
+        self.diameter.setToolTip("The cell diameter this image was counted with, and where it came from: "
+                                 "estimated per image (auto, with how sure the estimate is), set in px or µm, "
+                                 "or the model's own size")
         self.made_by = QLabel()
         self.made_by.setWordWrap(True)
         self.detail.setWordWrap(True)
-        for label in (self.detail, self.density, self.size, self.made_by):
+        for label in (self.detail, self.density, self.size, self.diameter, self.made_by):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Count", self.count)
         form.addRow("", self.detail)
         form.addRow("Density", self.density)
         form.addRow("Mean size", self.size)
+        form.addRow("Cell diameter", self.diameter)
         form.addRow("Made by", self.made_by)
         layout.addLayout(form)
         self.histogram = QtSizeHistogram()
@@ -63,7 +71,7 @@ class QtImageSummary(DeferredRefresh, QWidget):
         self.refresh_started()
         project, image_id = self.session.project, self.session.current
         if project is None or not image_id:
-            for label in (self.count, self.detail, self.density, self.size, self.made_by):
+            for label in (self.count, self.detail, self.density, self.size, self.diameter, self.made_by):
                 label.setText("")
             self.histogram.set_values(np.empty(0), "px")
             return
@@ -72,7 +80,7 @@ class QtImageSummary(DeferredRefresh, QWidget):
         if status in (NEW, MISSING, ERROR):
             self.count.setText({NEW: "not counted", MISSING: "file missing", ERROR: "error"}[status])
             self.detail.setText(entry.error if status == ERROR else "")
-            for label in (self.density, self.size, self.made_by):
+            for label in (self.density, self.size, self.diameter, self.made_by):
                 label.setText("")
             self.histogram.set_values(np.empty(0), "px")
             return
@@ -91,6 +99,9 @@ class QtImageSummary(DeferredRefresh, QWidget):
         self.density.setText(_number(entry.summary.get("density_per_mm2"), "cells/mm²", 0) or "needs a pixel size")
         area = _number(entry.summary.get("mean_area_um2"), "µm²", 1) or _number(entry.summary.get("mean_area_px"), "px²", 0)
         self.size.setText(area)
+        result = self.session.result(image_id)
+        params = result.params if result is not None and result.params else entry.params_used
+        self.diameter.setText(diameter_text(params, entry.summary.get("pixel_size_um")))
         model = entry.model
         self.made_by.setText(f"{model.name} {model.version} · {entry.timestamp}" if model else "")
         self._histogram(image_id)
