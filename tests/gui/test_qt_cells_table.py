@@ -33,6 +33,7 @@ def make_cells(n: int, pixel_size_um: float | None = 0.5, seed: int = 0) -> dict
         "feret_diameter_px": diameter * 1.1, "feret_diameter_um": diameter * 1.1 * scale,
         "eccentricity": rng.uniform(0, 1, n),
         "mean_intensity": rng.uniform(100, 4000, n), "max_intensity": rng.uniform(4000, 65535, n),
+        "stain": rng.uniform(0, 40, n),
     }
 
 
