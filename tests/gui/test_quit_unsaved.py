@@ -9,6 +9,7 @@ from window_helpers import drop, make_images, open_window, wait_counted
 from cellcounter_app.errors import CellCounterError
 from cellcounter_app.gui import session as session_module
 from cellcounter_app.project import load_project
+from cellcounter_app.project.journal import journal_path
 
 
 @pytest.fixture
@@ -66,10 +67,13 @@ def test_cancel_keeps_the_window_and_discard_quits_without_saving(qtbot, tmp_pat
     assert "No space left on device" in shown[0]
     assert [e.count for e in window.session.project.images] == [3, 5]
 
+    window.session.project.add_point(window.session.project.images[0].id, (140, 110))
+    assert journal_path(tmp_path / "project").is_file()
     clicks.append("Discard changes")
     assert window.close()
     assert window.session.project is None
     assert load_project(tmp_path / "project").images == []  # the last save, from before the images
+    assert not journal_path(tmp_path / "project").exists()  # the discarded correction does not come back
 
 
 def test_save_elsewhere_keeps_the_work(qtbot, tmp_path, full_disk, answers, monkeypatch):
