@@ -46,7 +46,7 @@ def assert_fits(window, size: QSize):
     assert status.isVisible() and status.geometry().bottom() < size.height()
 
 
-@pytest.mark.parametrize("size", [QSize(1366, 768), QSize(1024, 700)])
+@pytest.mark.parametrize("size", [QSize(1366, 768), QSize(1024, 700), QSize(1600, 1000), QSize(1920, 1080)])
 def test_the_window_fits_a_small_screen_with_nothing_covered(qtbot, tmp_path, size):
     window = open_window(qtbot, tmp_path / "project", default_model="classical")
     settle(qtbot, window, size)
