@@ -21,7 +21,7 @@ from .inference import Predictor
 from .io import ReadOptions, find_images, read_image
 from .metrics import MatchResult, aggregate, counting_metrics, evaluate_labels
 from .pipeline import count_image, effective_params, model_info
-from .postprocess.size import SizeSetting
+from .postprocess.size import DEFAULT_SIZE, SizeSetting
 from .results import ModelInfo
 
 TRUTH_SUFFIXES = ("", "_labels", "_label", "_masks", "_mask")
@@ -91,7 +91,7 @@ def evaluate_model(
     max_distance: float | None = None,
     overrides: dict[str, Any] | None = None,
     read: ReadOptions = ReadOptions(),
-    size: SizeSetting | str = SizeSetting(),
+    size: SizeSetting | str = DEFAULT_SIZE,
     cancel: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[int, ModelEvaluation]]:
     """Count each ``(image path, truth labels)`` pair and score it; yields ``(done, evaluation)``.

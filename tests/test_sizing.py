@@ -92,3 +92,21 @@ def test_when_no_two_scales_agree_the_roughly_agreeing_ones_win_over_fragments_o
     # clear agreement still decides first
     implied = {4.0: 5.5, 2.0: 11.1, 1.0: 20.0, 0.5: 21.0, 0.25: float("nan"), 0.125: float("nan")}
     assert _consensus(implied, counts, model_d=22.2).diameter_px == pytest.approx((20.0 * 21.0) ** 0.5)
+
+
+def test_with_no_size_given_cells_of_another_magnification_are_counted_whole():
+    model = load_model("nuclei", use_gpu=False, threads=1)
+    image, n = nuclei((480, 480), 56)
+    result = count_image(loaded(image), model)
+    assert result.params["diameter"] == "auto"
+    assert result.params["diameter_px"] == pytest.approx(56, rel=0.25)
+    assert result.params["scale"] < 0.5
+    assert result.summary["count"] == n
+
+
+def test_with_no_size_given_cells_near_the_model_size_are_counted_at_its_own_scale():
+    model = load_model("nuclei", use_gpu=False, threads=1)
+    image, n = nuclei((300, 300), 22)
+    result = count_image(loaded(image), model)
+    assert result.params["scale"] == 1.0 and result.params["diameter_confidence"] >= 0.5
+    assert result.summary["count"] == n

@@ -9,7 +9,7 @@ from typing import Any
 from ..inference.session import MAX_THREADS
 from ..io import ReadOptions
 from ..postprocess.params import PARAM_SPECS
-from ..postprocess.size import SizeSetting
+from ..postprocess.size import DEFAULT_SIZE, SizeSetting
 
 MIN_PIXEL_SIZE_UM, MAX_PIXEL_SIZE_UM = 0.01, 100.0
 """The pixel sizes ``--pixel-size`` accepts (µm per pixel): from super-resolution to a slide scanner's overview."""
@@ -65,10 +65,11 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "post-processing", "Defaults come from the model (converted to the cell size given by"
                            " --diameter); set any of these to override it, in image pixels.")
-    group.add_argument("--diameter", type=_size_setting, default=SizeSetting(), metavar="D",
-                       help="expected cell diameter: 12um (needs a pixel size), 30px, auto (estimated"
-                            " per image) or model (default: count at the model's own scale). Images are"
-                            " resized so their cells match the size the model was trained at.")
+    group.add_argument("--diameter", type=_size_setting, default=DEFAULT_SIZE, metavar="D",
+                       help="expected cell diameter: 12um (needs a pixel size), 30px, auto (the default:"
+                            " estimated per image, rescaled only when far from the model's size) or model"
+                            " (count at the model's own scale). Images are resized so their cells match"
+                            " the size the model was trained at.")
     for spec in PARAM_SPECS:
         flag = "--" + spec.name.replace("_", "-")
         unit = f" [{spec.unit}]" if spec.unit else ""
