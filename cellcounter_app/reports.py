@@ -11,6 +11,7 @@ A generator, so a window can show progress and cancel.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Callable, Iterator
@@ -22,8 +23,8 @@ from .export import write_workbook
 from .io import read_image
 from .markers import rescore
 from .markers.setup import marker_specs, measure_saved, read_options
-from .measure import measure_cells
-from .project import COUNTED, ERROR, STALE, ImageEntry, Project
+from .measure import counted_summary, measure_cells
+from .project import COUNTED, ERROR, STALE, ImageEntry, Project, region_mask
 from .results import CELL_COLUMNS, CORRECTION_KEYS, MANUAL_COLUMN, STATUS_ERROR, ImageResult
 
 
@@ -58,6 +59,7 @@ def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -
             rescore(scored, marker.name, marker.rule)  # counts of the cells kept after corrections
         summary = scored.summary
         cells = _with_added(scored.cells, correction.added)
+    summary.update(counted_values(project, entry))
     corrected = entry.corrected
     summary.update(
         count=float(entry.corrected_count if entry.corrected_count is not None else summary.get("count", 0)),
@@ -72,6 +74,28 @@ def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -
         params["stale"] = True
     return ImageResult(entry.path, name, summary=summary, cells=cells, model=entry.model, params=params,
                        timestamp=entry.timestamp)
+
+
+def counted_values(project: Project, entry: ImageEntry) -> dict[str, float]:
+    """Count, density, area fraction and mean area of the cells an image counts.
+
+    With corrections or counting regions these differ from the detector's
+    summary: only the detections kept inside the regions are averaged, and the
+    density and area fraction refer to the regions' area (see
+    `~cellcounter_app.measure.counted_summary`).  Empty when they do not
+    differ or the image's label image is not at hand.
+    """
+    if entry.state not in (COUNTED, STALE) or not entry.is_corrected:
+        return {}
+    detections = project.detections(entry.id)
+    correction = project.correction_result(entry.id)
+    if detections is None or correction is None:
+        return {}
+    mask = region_mask(detections.labels.shape, entry.regions) if entry.regions else None
+    pixel_size = entry.summary.get("pixel_size_um")
+    calibrated = isinstance(pixel_size, (int, float)) and math.isfinite(pixel_size) and pixel_size > 0
+    return counted_summary(detections.labels, correction.kept_ids, correction.count,
+                           float(pixel_size) if calibrated else None, mask)
 
 
 def project_results(project: Project, image_ids: list[str] | None = None, *,
@@ -118,4 +142,4 @@ def _with_added(cells: dict[str, np.ndarray], added: np.ndarray) -> dict[str, np
     return merged
 
 
-__all__ = ["CORRECTION_KEYS", "entry_result", "export_workbook", "project_results"]
+__all__ = ["CORRECTION_KEYS", "counted_values", "entry_result", "export_workbook", "project_results"]

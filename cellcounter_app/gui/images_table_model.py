@@ -24,6 +24,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from ..project import Project
 from ..project.entry import ERROR, MISSING, STALE, ImageEntry
+from .counted_values import counted_summary
 
 COLUMNS = ("image", "group", "count", "corrected", "density", "mean area", "positive", "model", "status")
 NUMERIC = frozenset({"count", "corrected", "density", "mean area", "positive"})
@@ -237,15 +238,19 @@ class ImagesTableModel(QAbstractTableModel):
         if name == "corrected":
             return entry.corrected_count
         if name == "density":
-            return _number(entry.summary.get("density_per_mm2"))
+            return _number(self._counted(entry).get("density_per_mm2"))
         if name == "mean area":
-            return _number(entry.summary.get("mean_area_um2" if self._area_um else "mean_area_px"))
+            return _number(self._counted(entry).get("mean_area_um2" if self._area_um else "mean_area_px"))
         if name == "positive":
             percents = [v for k, v in entry.summary.items() if k.endswith(PERCENT_SUFFIX)]
             return _number(percents[0]) if percents else None
         if name == "model":
             return f"{entry.model.name} {entry.model.version}".strip() if entry.model else ""
         return entry.status
+
+    def _counted(self, entry: ImageEntry) -> dict[str, Any]:
+        """The image's summary over the cells it counts (regions and corrections applied)."""
+        return counted_summary(self._project, entry) if self._project is not None else entry.summary
 
     def text(self, row: int, column: int) -> str:
         """The text shown in a cell (also what is copied)."""

@@ -181,6 +181,8 @@ class OverlayLayer:
                                            pen=cosmetic_pen(EXCLUDED_COLOR, 1))
         self.added = PassiveScatter(symbol="+", size=13, pxMode=True, brush=pg.mkBrush(ADDED_COLOR),
                                         pen=cosmetic_pen(ADDED_COLOR, 1))
+        self.added_outside = PassiveScatter(symbol="+", size=13, pxMode=True, brush=pg.mkBrush(EXCLUDED_COLOR),
+                                            pen=cosmetic_pen(EXCLUDED_COLOR, 1))
         self.positive = PassiveScatter(symbol="o", size=8, pxMode=True, brush=pg.mkBrush(POSITIVE_COLOR),
                                        pen=cosmetic_pen(POSITIVE_COLOR, 1.5))
         self.removed = PassiveScatter(symbol="x", size=11, pxMode=True, brush=pg.mkBrush(REMOVED_COLOR),
@@ -188,7 +190,7 @@ class OverlayLayer:
         self.ids = IdLabelsItem()
         self.regions = QGraphicsPathItem()
         for z, item in enumerate((self.outlines, self.excluded, self.centroids, self.positive, self.regions,
-                                  self.removed, self.added, self.ids)):
+                                  self.removed, self.added_outside, self.added, self.ids)):
             item.setParentItem(self.group)
             item.setZValue(z)
         self._boundary = np.zeros(0, np.intp)
@@ -227,6 +229,7 @@ class OverlayLayer:
         excluded_ids: Sequence[int],
         regions: Sequence[Sequence[tuple[float, float]]],
         positive_ids: Sequence[int] = (),
+        added_outside: Sequence[tuple[float, float]] = (),
     ) -> None:
         """Replace what the layer shows (see `QtImageViewer.set_overlay`)."""
         excluded = np.asarray(list(excluded_ids), np.int64)
@@ -244,6 +247,7 @@ class OverlayLayer:
         self._paint_outlines()
         self._set_cells(cells, excluded, positive)
         self.added.setData(*_xy(added))
+        self.added_outside.setData(*_xy(added_outside))
         self.removed.setData(*_xy(removed))
         self._region_count = sum(1 for r in regions if len(r) >= 3)
         self.regions.setPath(polygon_path(regions))
@@ -294,6 +298,7 @@ class OverlayLayer:
             "n_excluded": count(self.excluded),
             "n_positive": count(self.positive),
             "n_added": count(self.added),
+            "n_added_outside": count(self.added_outside),
             "n_removed": count(self.removed),
             "n_regions": self._region_count if shown else 0,
             "n_ids": int(self.ids.visible_indices().size) if shown and self.ids.isVisible() else 0,

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from .counted_values import counted_summary
 from .mixins import DeferredRefresh
 from ..project import ERROR, MISSING, NEW, STALE
 from .qt_histogram import QtSizeHistogram
@@ -96,8 +97,9 @@ class QtImageSummary(DeferredRefresh, QWidget):
         if entry.params_used.get("note"):
             parts.append(str(entry.params_used["note"]))
         self.detail.setText("; ".join(parts))
-        self.density.setText(_number(entry.summary.get("density_per_mm2"), "cells/mm²", 0) or "needs a pixel size")
-        area = _number(entry.summary.get("mean_area_um2"), "µm²", 1) or _number(entry.summary.get("mean_area_px"), "px²", 0)
+        counted = counted_summary(project, entry)
+        self.density.setText(_number(counted.get("density_per_mm2"), "cells/mm²", 0) or "needs a pixel size")
+        area = _number(counted.get("mean_area_um2"), "µm²", 1) or _number(counted.get("mean_area_px"), "px²", 0)
         self.size.setText(area)
         result = self.session.result(image_id)
         params = result.params if result is not None and result.params else entry.params_used

@@ -216,6 +216,7 @@ class QtImageViewer(QWidget):
         excluded_ids: Sequence[int] = (),
         regions: Sequence[Sequence[tuple[float, float]]] = (),
         positive_ids: Sequence[int] = (),
+        added_outside: Sequence[tuple[float, float]] = (),
     ) -> None:
         """Draw the result of a count over the image.
 
@@ -235,12 +236,15 @@ class QtImageViewer(QWidget):
             Counting regions, each a sequence of ``(x, y)`` vertices (dashed).
         positive_ids : sequence of int
             Objects positive for the marker shown: magenta outlines and filled markers.
+        added_outside : sequence of (x, y)
+            Cells added by hand outside every counting region: not counted,
+            drawn as a grey "+" so that they can be seen and clicked away.
         """
         if labels is not None:
             labels = np.asarray(labels)
             if self._shape is not None and labels.shape != self._shape:
                 raise ParameterError(f"labels must have the image shape {self._shape}, got {labels.shape}")
-        self._overlay.set_data(labels, cells, added, removed, excluded_ids, regions, positive_ids)
+        self._overlay.set_data(labels, cells, added, removed, excluded_ids, regions, positive_ids, added_outside)
 
     def set_overlay_options(self, *, outlines: bool = True, centroids: bool = True, ids: bool = False,
                             opacity: float = 0.8, color: str = "#ffd700") -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..errors import CellCounterError
-from ..project import Region
+from ..project import Region, points_in_regions
 from .qt_cells_table import QtCellsTable
 from .qt_viewer import QtImageViewer
 from .session import Session
@@ -124,7 +124,8 @@ class ViewerBridge(QObject):
         excluded = ids[~np.isin(ids, correction.kept_ids)]
         self.viewer.set_overlay(labels, cells, added=[tuple(p) for p in correction.added],
                                 removed=list(entry.corrections.removed), excluded_ids=excluded.tolist(),
-                                regions=regions, positive_ids=positive.tolist())
+                                regions=regions, positive_ids=positive.tolist(),
+                                added_outside=_added_outside(entry, correction))
         pixel_size = entry.summary.get("pixel_size_um")
         self.cells.set_cells(_kept_cells(cells, correction.kept_ids), pixel_size if pixel_size else None)
         self.overlay_updated.emit(time.perf_counter() - start)
@@ -161,6 +162,16 @@ class ViewerBridge(QObject):
             project.add_region(image_id, Region(tuple(points), kind=kind))
         except CellCounterError as exc:
             log.warning("region not added: %s", exc)
+
+
+def _added_outside(entry: Any, correction: Any) -> list[tuple[float, float]]:
+    """The cells added by hand that no region holds (not counted, still there to be clicked away)."""
+    added = np.asarray(entry.corrections.added, float).reshape(-1, 2)
+    if not len(added) or not entry.regions:
+        return []
+    outside = added[~points_in_regions(added, entry.regions)]
+    redundant = {tuple(p) for p in np.asarray(correction.redundant, float).reshape(-1, 2).tolist()}
+    return [(float(x), float(y)) for x, y in outside.tolist() if (x, y) not in redundant]
 
 
 def _kept_cells(cells: dict[str, np.ndarray], kept_ids: np.ndarray) -> dict[str, np.ndarray]:

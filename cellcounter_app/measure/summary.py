@@ -115,3 +115,74 @@ def _check_region(region_mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray
             raise ParameterError(f"region_mask must be boolean or numeric, got dtype {region.dtype}")
         region = region != 0
     return region
+
+
+def counted_summary(
+    labels: np.ndarray,
+    kept_ids: np.ndarray,
+    count: int,
+    pixel_size_um: float | None = None,
+    region_mask: np.ndarray | None = None,
+) -> dict[str, float]:
+    """The values of a summary that depend on which cells are counted.
+
+    After corrections and counting regions, the count is ``count`` (the
+    detections kept plus the cells added by hand); the mean area and the area
+    fraction are those of the kept detections only (an added cell has no
+    outline), and the density and the area fraction refer to the region.
+
+    Parameters
+    ----------
+    labels : (H, W) array of int
+        The detections (0 = background).
+    kept_ids : 1-D array of int
+        Labels of the detections that count (inside the regions, not removed).
+    count : int
+        The corrected count, >= 0.
+    pixel_size_um : float, optional
+        Width of a pixel in µm, > 0.  None leaves the calibrated values NaN.
+    region_mask : (H, W) array of bool, optional
+        The counting regions; None for the whole image.
+
+    Returns
+    -------
+    values : dict of str to float
+        ``count``, ``density_per_mm2``, ``area_fraction``, ``mean_area_px``
+        and ``mean_area_um2``, defined as in `summarize`.
+
+    Examples
+    --------
+    >>> labels = np.zeros((100, 100), int)
+    >>> labels[10:20, 10:20] = 1
+    >>> labels[50:60, 50:70] = 2
+    >>> region = np.zeros((100, 100), bool); region[:50] = True
+    >>> v = counted_summary(labels, np.array([1]), 2, pixel_size_um=10.0, region_mask=region)
+    >>> v["count"], v["mean_area_px"], v["area_fraction"], v["density_per_mm2"]
+    (2, 100.0, 0.02, 4.0)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ParameterError(f"labels must be a 2-D array (height, width), got shape {labels.shape}")
+    if count < 0:
+        raise ParameterError(f"count must be >= 0, got {count}")
+    pixel_size = check_pixel_size(pixel_size_um, allow_none=True)
+    kept = np.asarray(kept_ids, np.int64).reshape(-1)
+    kept = kept[(kept > 0) & (kept <= (int(labels.max()) if labels.size else 0))]
+    areas = np.bincount(labels.ravel(), minlength=1) if labels.size else np.zeros(1, np.int64)
+    mean_area = float(areas[kept].mean()) if kept.size else math.nan
+    counted = np.isin(labels, kept)
+    if region_mask is None:
+        region_pixels = labels.size
+    else:
+        region = _check_region(region_mask, labels.shape)
+        region_pixels = int(np.count_nonzero(region))
+        counted &= region
+    calibrated = pixel_size is not None
+    region_mm2 = region_pixels * pixel_size**2 / UM2_PER_MM2 if calibrated else math.nan
+    return {
+        "count": int(count),
+        "density_per_mm2": count / region_mm2 if calibrated and region_pixels else math.nan,
+        "area_fraction": int(np.count_nonzero(counted)) / region_pixels if region_pixels else math.nan,
+        "mean_area_px": mean_area,
+        "mean_area_um2": mean_area * pixel_size**2 if calibrated else math.nan,
+    }
