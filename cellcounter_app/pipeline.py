@@ -32,6 +32,7 @@ from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
 from .postprocess.size import DEFAULT_SIZE, SizeSetting, derive_params, scale_for
 from .postprocess.stain import drop_faint
+from .reliability import reliability_params
 from .results import STATUS_ERROR, ImageResult, ModelInfo
 from .sizing import estimate_diameter
 
@@ -314,6 +315,7 @@ def count_image(
         score_image(result, labels, marker_planes(full, markers, siblings), markers)
     if setup.note:
         result.params["note"] = setup.note
+    result.params.update(reliability_params(cells, labels, probability, result.params))
     result.seconds = time.perf_counter() - start
     return result
 
