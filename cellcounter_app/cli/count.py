@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+from ..cluster.address import DaskAddress, parse_address
 from ..errors import CellCounterError
 from ..markers import PairPattern, scored_markers
 from ..markers.options import build_markers
-from ..pipeline import BatchFinished, BatchStarted, CountRequest, ImageCounted, count_batch
+from ..pipeline import BatchFinished, BatchStarted, CountRequest, Event, ImageCounted, count_batch
 from ..results import ImageResult
 from . import options
 from .outputs import CANCELLED, FAILED, Stop, check_outputs, write_outputs
@@ -38,6 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="write an overlay PNG per image (outlines and centroids)")
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument("--dask", type=_dask_address, default=None, metavar="ADDRESS",
+                        help="count on a Dask cluster, one task per image: local[:N] (N worker processes on this"
+                             " computer), tcp://HOST:PORT (a running scheduler) or a scheduler file; the workers"
+                             " must read the images (and write --labels/--overlays) at the same paths."
+                             " Needs the cluster extra; see docs/cluster.md")
     options.add_model_options(parser)
     options.add_read_options(parser)
     options.add_shape_options(parser)
@@ -88,6 +95,13 @@ def workbook_path(text: str) -> Path:
     return path if path.suffix.lower() == ".xlsx" else path.with_name(path.name + ".xlsx")
 
 
+def _dask_address(text: str) -> DaskAddress:
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _pair_pattern(text: str) -> PairPattern:
     try:
         return PairPattern.parse(text)
@@ -117,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         keep_arrays=args.rois is not None or args.geojson is not None,
     )
     batch = _Batch(args)
-    events = count_batch(request)
+    events = count_batch(request) if args.dask is None else _on_cluster(request, args.dask)
     stop, failure = Stop(), None
     try:
         for event in events:
@@ -142,6 +156,12 @@ def run(args: argparse.Namespace) -> int:
     if not (written and batch.shapes_written):
         return 2
     return 0 if any(r.ok for r in batch.results) else 1
+
+
+def _on_cluster(request: CountRequest, address: DaskAddress) -> Iterator[Event]:
+    from ..cluster import count_batch_on_cluster  # dask only when asked for
+
+    return count_batch_on_cluster(request, address)
 
 
 class _Batch:
