@@ -28,6 +28,9 @@ from .project import COUNTED, ERROR, STALE, ImageEntry, Project, region_mask
 from .results import CELL_COLUMNS, CORRECTION_KEYS, MANUAL_COLUMN, STATUS_ERROR, ImageResult
 
 
+SECONDS_KEY = "seconds"
+"""The summary key under which a project keeps how long an image's count took (the ``seconds`` column)."""
+
 
 def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -> ImageResult:
     """The export record of one image (an error record when it was not counted)."""
@@ -37,6 +40,7 @@ def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -
         return ImageResult(entry.path, name, status=STATUS_ERROR, error=error, model=entry.model,
                            params=dict(entry.params_used), timestamp=entry.timestamp)
     summary = dict(entry.summary)
+    seconds = summary.pop(SECONDS_KEY, None)
     cells: dict[str, np.ndarray] = {}
     correction = project.correction_result(entry.id)
     _, markers = marker_specs(project.defaults.markers)
@@ -73,7 +77,7 @@ def entry_result(project: Project, entry: ImageEntry, *, measure: bool = True) -
     if entry.state == STALE:
         params["stale"] = True
     return ImageResult(entry.path, name, summary=summary, cells=cells, model=entry.model, params=params,
-                       timestamp=entry.timestamp)
+                       timestamp=entry.timestamp, seconds=float(seconds) if seconds is not None else 0.0)
 
 
 def counted_values(project: Project, entry: ImageEntry) -> dict[str, float]:

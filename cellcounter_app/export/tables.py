@@ -110,7 +110,7 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
             *(_summary_value(r, key) for key in SUMMARY_VALUE_COLUMNS),
             *(_marker_value(r, key) for key in markers),
             *(value or None for value in model_values),
-            *(clean(r.params.get(name)) for name in params),
+            *(_param_value(r, name) for name in params),
             clean(r.seconds), r.timestamp or None,
         ])
     return header, rows
@@ -119,20 +119,21 @@ def image_rows(results: Sequence[ImageResult]) -> Table:
 def cell_rows(results: Sequence[ImageResult]) -> Table:
     """Header and one row per cell of every image for the ``Cells`` table.
 
-    Columns are ``image``, `CELL_COLUMNS`, ``manual`` when cells were added
-    by hand, then the marker columns when markers were scored; a column
-    missing from an image's ``cells`` is left empty.
+    Columns are ``image``, `CELL_COLUMNS`, ``manual`` (True for a cell added
+    by hand, which has a position but no outline; always there, False for
+    every detected cell), then the marker columns when markers were scored;
+    a column missing from an image's ``cells`` is left empty.
     """
     markers, _ = table_columns(results)
-    manual = [MANUAL_COLUMN] if any(MANUAL_COLUMN in r.cells for r in results) else []
-    columns = [*CELL_COLUMNS, *manual, *markers]
+    columns = [*CELL_COLUMNS, MANUAL_COLUMN, *markers]
     header = ["image", *columns]
     rows: list[list[Any]] = []
     for r in results:
         n = len(r.cells.get("cell_id", ()))
         if n == 0:
             continue
-        values = [[r.name] * n] + [_column_values(r.cells.get(col), n) for col in columns]
+        cells = r.cells if MANUAL_COLUMN in r.cells else {**r.cells, MANUAL_COLUMN: np.zeros(n, bool)}
+        values = [[r.name] * n] + [_column_values(cells.get(col), n) for col in columns]
         rows.extend(list(row) for row in zip(*values))
     return header, rows
 
@@ -196,6 +197,47 @@ def info_rows(results: Sequence[ImageResult], extra_info: Mapping[str, str] | No
         ["models", ", ".join(models)],
     ]
     return ["key", "value"], rows
+
+
+def diameter_description(params: Mapping[str, Any], pixel_size_um: Any = None) -> str | None:
+    """The ``diameter`` cell of the Images table: the diameter used, its unit and where it came from.
+
+    ``params`` is an image's parameter record (``diameter``: ``auto``, ``px``,
+    ``um`` or ``model``; ``diameter_px``; ``diameter_confidence``); the number
+    alone stays in the ``diameter_px`` column.
+
+    Examples
+    --------
+    >>> diameter_description({"diameter": "auto", "diameter_px": 24.25, "diameter_confidence": 0.834})
+    '24.2 px, estimated (auto, sure 0.83)'
+    >>> diameter_description({"diameter": "um", "diameter_px": 28.0}, 0.5)
+    '28.0 px = 14.0 µm, set in µm'
+    >>> diameter_description({"diameter": "model", "diameter_px": float("nan")})
+    "the model's own size (not rescaled)"
+    """
+    source = params.get("diameter")
+    if source is None or source == "":
+        return None
+    diameter = clean(params.get("diameter_px"))
+    if not isinstance(diameter, (int, float)) or isinstance(diameter, bool) or diameter <= 0:
+        if source == "auto":
+            return "auto: no estimate found, the model's own size"
+        return "the model's own size (not rescaled)" if source == "model" else str(source)
+    pixel = clean(pixel_size_um)
+    text = f"{diameter:.1f} px"
+    if isinstance(pixel, (int, float)) and not isinstance(pixel, bool) and pixel > 0:
+        text += f" = {diameter * pixel:.1f} µm"
+    if source == "auto":
+        confidence = clean(params.get("diameter_confidence"))
+        sure = f", sure {confidence:.2f}" if isinstance(confidence, (int, float)) else ""
+        return f"{text}, estimated (auto{sure})"
+    return text + {"px": ", set in px", "um": ", set in µm"}.get(str(source), f" ({source})")
+
+
+def _param_value(result: ImageResult, name: str) -> Any:
+    if name == "diameter":
+        return diameter_description(result.params, result.summary.get("pixel_size_um"))
+    return clean(result.params.get(name))
 
 
 def _correction_value(result: ImageResult, key: str) -> Any:

@@ -91,7 +91,8 @@ class QtSizeHistogram(pg.PlotWidget):
         """Whether the plot shows its "no cells" text instead of bars."""
         return self._empty.isVisible()
 
-    def set_values(self, values: np.ndarray, unit_label: str, quantity: str = "equivalent diameter") -> None:
+    def set_values(self, values: np.ndarray, unit_label: str, quantity: str = "equivalent diameter",
+                   unsized: int = 0) -> None:
         """Show the distribution of ``values`` (NaN and infinities are left out).
 
         Parameters
@@ -102,6 +103,9 @@ class QtSizeHistogram(pg.PlotWidget):
             Unit of the values for the axis and the title: ``"µm"``, ``"px"``, ``"µm²"``...
         quantity : str
             What the values are, for the axis label.
+        unsized : int
+            Cells counted without a size (added by hand): in the title's
+            number of cells, and said to have no size.
         """
         data = np.asarray(values, dtype=np.float64).ravel()
         data = data[np.isfinite(data)]
@@ -115,6 +119,7 @@ class QtSizeHistogram(pg.PlotWidget):
             self._curve.setData([0.0, 1.0], [0.0])
             self._curve.setVisible(False)
             self._median_line.setVisible(False)
+            self._empty.setText(f"{_cells(unsized)} added by hand, no size" if unsized else EMPTY_TEXT)
             self._empty.setVisible(True)
             self._empty.setPos(0.5, 0.5)
             plot.setTitle("")
@@ -122,8 +127,8 @@ class QtSizeHistogram(pg.PlotWidget):
             return
         self._counts, self._edges = np.histogram(data, bins=bin_count(data))
         self._median = float(np.median(data))
-        noun = "cell" if data.size == 1 else "cells"
-        self._title = f"{data.size} {noun} · median {self._median:.3g} {unit_label}"
+        by_hand = f" ({unsized} added by hand, no size)" if unsized else ""
+        self._title = f"{_cells(data.size + unsized)}{by_hand} · median {self._median:.3g} {unit_label}"
         self._curve.setData(self._edges, self._counts.astype(np.float64))
         self._curve.setVisible(True)
         self._median_line.setPos(self._median)
@@ -132,3 +137,7 @@ class QtSizeHistogram(pg.PlotWidget):
         plot.setTitle(self._title, size="9pt")
         plot.setRange(xRange=(self._edges[0], self._edges[-1]), yRange=(0, max(1, int(self._counts.max()))),
                       padding=0.02)
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"

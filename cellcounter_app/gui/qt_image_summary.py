@@ -118,7 +118,8 @@ class QtImageSummary(DeferredRefresh, QWidget):
         corrections = self.session.project.correction_result(image_id) if self.session.project else None
         if corrections is not None and "cell_id" in cells and values.size:
             values = values[np.isin(np.asarray(cells["cell_id"]), corrections.kept_ids)]
-        self.histogram.set_values(values[np.isfinite(values)], unit)
+        added = corrections.n_added if corrections is not None else 0
+        self.histogram.set_values(values[np.isfinite(values)], unit, unsized=added)
 
 
 def _number(value: Any, unit: str, decimals: int) -> str:

@@ -8,6 +8,7 @@ Panels read the project and the session; they never run work themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -28,6 +29,7 @@ from ..project import (
 )
 from ..project.journal import EditJournal, recover_edits
 from ..project.store import cancel_plan, plan_save, write_plan
+from ..reports import SECONDS_KEY
 from ..results import ImageResult
 from .image_cache import ImageCache
 from ..markers.setup import marker_specs, measure_saved, read_options
@@ -393,6 +395,7 @@ class Session(QObject):
         assert self.project is not None
         if result.ok:
             self.cache.set_result(image_id, result, signature)
+            result = dataclasses.replace(result, summary={**result.summary, SECONDS_KEY: result.seconds})
         self.project.record_result(image_id, result)
         if image_id == self.current:
             if self.image(image_id) is None:

@@ -67,7 +67,8 @@ def test_no_nan_reaches_a_table(results):
 
 def test_cell_rows_one_row_per_cell_with_its_image(results):
     header, rows = cell_rows(results)
-    assert header == ["image", *CELL_COLUMNS]
+    assert header == ["image", *CELL_COLUMNS, "manual"]  # always there: False for every detected cell
+    assert [dict(zip(header, row))["manual"] for row in rows] == [False] * 5
     assert [row[0] for row in rows] == ["day1/a.tif"] * 3 + ["day2/b.tif"] * 2
     assert [row[1] for row in rows] == [1, 2, 3, 1, 2]
     a = results[0].cells
@@ -83,7 +84,9 @@ def test_cell_rows_one_row_per_cell_with_its_image(results):
 def test_cell_rows_leaves_missing_columns_empty_and_rejects_ragged_columns():
     r = ImageResult(Path("x.tif"), "x.tif", cells={"cell_id": np.array([1, 2]), "x": np.array([1.5, 2.5])})
     header, rows = cell_rows([r])
-    assert rows[0][:3] == ["x.tif", 1, 1.5] and rows[0][3:] == [None] * (len(header) - 3)
+    values = dict(zip(header, rows[0]))
+    assert rows[0][:3] == ["x.tif", 1, 1.5] and values.pop("manual") is False
+    assert list(values.values())[3:] == [None] * (len(header) - 4)
     r.cells["y"] = np.array([1.0])
     with pytest.raises(ValueError, match="must all have 2 entries .* got 1"):
         cell_rows([r])

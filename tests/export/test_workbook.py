@@ -51,7 +51,7 @@ def test_sheets_in_order_with_exact_headers(results, written):
     sheets = read_workbook(written)
     assert list(sheets) == ["Images", "Cells", "Summary", "Info"]
     assert list(sheets["Images"][0]) == image_rows(results)[0]
-    assert list(sheets["Cells"][0]) == ["image", *CELL_COLUMNS]
+    assert list(sheets["Cells"][0]) == ["image", *CELL_COLUMNS, "manual"]
     assert list(sheets["Summary"][0]) == summary_rows(results)[0]
     assert list(sheets["Info"][0]) == ["key", "value"]
 

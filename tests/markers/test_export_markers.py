@@ -42,7 +42,8 @@ def test_images_table_gets_the_counts_and_percentages_after_the_summary_columns(
 
 def test_cells_table_gets_the_marker_columns_in_order():
     header, rows = cell_rows([_result("a.tif", [True, False])])
-    assert header[len(CELL_COLUMNS) + 1:] == [
+    assert header[len(CELL_COLUMNS) + 1] == "manual"
+    assert header[len(CELL_COLUMNS) + 2:] == [
         "Cy3_mean", "Cy3_median", "Cy3_integrated", "Cy3_background", "Cy3_background_sd",
         "Cy3_corrected", "Cy3_ratio", "Cy3_positive"]
     values = dict(zip(header, rows[0]))
