@@ -58,7 +58,8 @@ def open_client(address: DaskAddress) -> Iterator[Any]:
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
-        raise ClusterError(f"cannot reach {address.describe()}: {exc}") from None
+        hint = "" if address.kind == "local" else "; is the scheduler running and reachable from this computer?"
+        raise ClusterError(f"cannot reach {address.describe()}: {exc}{hint}") from None
     log.info("counting on %s (dashboard: %s)", address.describe(), client.dashboard_link)
     try:
         yield client

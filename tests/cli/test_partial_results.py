@@ -110,17 +110,20 @@ def test_a_bug_during_the_batch_still_writes_what_was_counted(images, tmp_path, 
     assert len(read_workbook(out)["Images"]) == 1
 
 
-def test_cancelled_before_any_image_writes_no_table(images, tmp_path, monkeypatch, capsys):
+def test_an_early_ctrl_c_with_force_keeps_the_existing_workbook(images, tmp_path, monkeypatch, capsys):
     root, _ = images
+    out = tmp_path / "r.xlsx"
+    full_run(root, out)
+    before = out.read_bytes()
 
     def batch(request, **kwargs):
         raise KeyboardInterrupt
         yield  # a generator, as count_batch is
 
     monkeypatch.setattr(count_command, "count_batch", batch)
-    out = tmp_path / "r.xlsx"
-    assert main(["count", str(root), "--out", str(out), *COUNT]) == 130
-    assert not out.exists()
+    assert main(["count", str(root), "--out", str(out), "--force", *COUNT]) == 130
+    assert out.read_bytes() == before
+    assert not (tmp_path / "r.partial.xlsx").exists()
     assert "no image was counted; no table written" in capsys.readouterr().err
 
 
