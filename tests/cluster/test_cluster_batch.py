@@ -157,7 +157,8 @@ def test_an_image_that_kills_its_workers_is_an_error_row_and_the_batch_goes_on(i
     out = tmp_path / "r.xlsx"
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                      preload=[str(preload)], local_directory=str(tmp_path / "dask")) as local:
+                                      preload=[str(preload)],
+                                      local_directory=str(tmp_path / "dask")) as local:
             assert main(["count", str(root), "--out", str(out), "--dask", local.scheduler_address, *COUNT]) == 0
     images_rows = {row["image"]: row for row in read_workbook(out)["Images"]}
     assert images_rows["img2.png"]["status"] == "error"
