@@ -29,55 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _realdata import SOURCES, source_pairs  # noqa: E402
 
-from cellcounter_app.evaluation import median_diameter  # noqa: E402
 from cellcounter_app.inference import load_model  # noqa: E402
 from cellcounter_app.io import read_image  # noqa: E402
-from cellcounter_app.metrics import aggregate  # noqa: E402
-from cellcounter_app.metrics.matching import centroids, match_points  # noqa: E402
-from cellcounter_app.pipeline import count_image  # noqa: E402
-from cellcounter_app.postprocess.size import SizeSetting  # noqa: E402
+from cellcounter_app.training.stain_calibration import FLOORS, best_floor, detections, f1_at, leave_one_out  # noqa: E402
 
-FLOORS = (0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0)
-
-
-def collect(model, pairs, mode: str) -> list[dict]:
-    """Per image: annotated centroids, detected centroids with their stain, the match radius."""
-    images = []
-    for path, truth in pairs:
-        d = median_diameter([truth])
-        size = SizeSetting(d, "px") if mode == "truth" else SizeSetting.parse(mode)
-        result = count_image(read_image(path), model, {"min_stain": 0.0}, size=size, keep_arrays=False)
-        points = np.stack([result.cells["y"], result.cells["x"]], axis=1) if result.cells["x"].size else np.zeros((0, 2))
-        images.append({"truth": centroids(truth), "pred": points, "stain": np.asarray(result.cells["stain"]),
-                       "radius": max(d / 2.0, 1.0)})
-    return images
-
-
-def f1_at(images: list[dict], floor: float) -> float:
-    matches = [match_points(im["truth"], im["pred"][im["stain"] >= floor], im["radius"]) for im in images]
-    return float(aggregate(matches).f1)
-
-
-def loso(table: dict[str, dict[float, float]], group: dict[str, str]) -> tuple[float, dict[str, tuple[float, float]]]:
-    """The floor best on all sources, and per source (floor chosen without its lab, F1 there).
-
-    Sources of one lab (the tissue sections at four magnifications) are one
-    group: each group weighs as one source, and a held-out source's whole
-    group is left out of its choice.
-    """
-    def best(names):
-        groups = sorted({group[n] for n in names})
-
-        def score(t):
-            return np.mean([np.mean([table[n][t] for n in names if group[n] == g]) for g in groups])
-        return max(FLOORS, key=lambda t: (score(t), -abs(t - 2.0)))
-    names = list(table)
-    folds = {}
-    for held in names:
-        others = [n for n in names if group[n] != group[held]] or names
-        t = best(others)
-        folds[held] = (t, table[held][t])
-    return best(names), folds
+def collect(model, pairs, mode: str):
+    return detections(model, ((read_image(path), truth) for path, truth in pairs), mode)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name} {mode} {source.name}: " + " ".join(f"{t:g}:{f:.3f}" for t, f in
                                                                       table[source.name].items()),
                           file=sys.stderr, flush=True)
-                chosen, folds = loso(table, {s.name: s.card_name for s in SOURCES})
+                group = {s.name: s.card_name for s in SOURCES if s.name in table}
+                chosen, folds = best_floor(table, group), leave_one_out(table, group)
                 record[f"{name}/{mode}/{kind}"] = {"chosen": chosen, "folds": folds, "table": table}
                 lines += [f"### {name}, size {mode}, {kind}: floor chosen on all sources {chosen:g}", "",
                           "| held-out source | F1 at 0 | floor chosen without it | F1 there |", "|---|---|---|---|"]

@@ -26,6 +26,7 @@ is drawn.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Sequence
 
@@ -64,7 +65,7 @@ MAX_OBJECTS = 5000
 def generate(rng: np.random.Generator | int | None = None, *, shape: tuple[int, int] = (512, 512),
              kind: str = "nuclei", colour: str = "random", diameter_px: tuple[float, float] = (12.0, 36.0),
              density: tuple[float, float] | None = None, touching_fraction: float = 0.2,
-             artifacts: bool = True) -> tuple[np.ndarray, np.ndarray]:
+             artifacts: bool = True, unstained: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """One synthetic fluorescence image and its instance labels.
 
     Parameters
@@ -88,6 +89,11 @@ def generate(rng: np.random.Generator | int | None = None, *, shape: tuple[int, 
         Share (0-1) of the objects placed against a neighbour.
     artifacts : bool
         Add unlabelled debris, stripes and filaments.
+    unstained : (float, float)
+        Range of the share of objects drawn *unstained* and left unlabelled:
+        8-25 % of a stained object's brightness, as the somata a stained-cells
+        count must not count (the rule of the DeepFLaSH and FNC annotations).
+        (0, 0), the default, draws none and keeps every image as before.
 
     Returns
     -------
@@ -107,6 +113,11 @@ def generate(rng: np.random.Generator | int | None = None, *, shape: tuple[int, 
     lo, hi = density if density is not None else DEFAULT_DENSITY[kind]
     typical = math.exp(rng.uniform(math.log(diameter_px[0]), math.log(diameter_px[1])))
     blobs = _blobs(rng, shape, kind, typical, diameter_px, rng.uniform(lo, hi), touching_fraction)
+    faint = np.zeros(len(blobs), bool)
+    if unstained[1] > 0:
+        faint = rng.random(len(blobs)) < rng.uniform(*unstained)
+        blobs = [dataclasses.replace(b, brightness=b.brightness * float(rng.uniform(0.08, 0.25))) if f else b
+                 for b, f in zip(blobs, faint)]
     texture = 0.6 * smooth_noise(shape, rng.uniform(1.2, 2.5), rng) + 0.8 * smooth_noise(shape, 0.2 * typical, rng)
     labels, signal = render_blobs(shape, blobs, texture)
     _add_processes(signal, blobs, rng)
@@ -131,6 +142,8 @@ def generate(rng: np.random.Generator | int | None = None, *, shape: tuple[int, 
         channels = colourise(signal * light, stain) + colourise(background * light, glow)
     image = camera(channels, rng, photons=rng.uniform(30.0, 400.0), read_noise=rng.uniform(0.002, 0.012),
                    offset=rng.uniform(0.0, 0.03))
+    if faint.any():
+        labels[np.isin(labels, np.flatnonzero(faint) + 1)] = 0
     return image, _consecutive(labels, len(blobs))
 
 
