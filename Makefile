@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[gui,train,dev,formats]"
+	$(PIP) install --quiet -e ".[gui,train,dev,formats,cluster]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
