@@ -28,7 +28,8 @@ from .mixins import DeferredRefresh
 from ..errors import CellCounterError
 from ..inference import list_models
 from ..postprocess.params import PARAM_SPECS
-from ..postprocess.size import SizeSetting
+from ..postprocess.size import DEFAULT_SIZE, SizeSetting
+from ..project import COUNTED, STALE
 from .qt_param_widgets import QtParamControl
 from .scrolling import scrolled
 from .size_text import diameter_text
@@ -56,9 +57,15 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         self.model_box.activated.connect(self._on_model)
         form.addRow("Model", self.model_box)
         self.diameter = QLineEdit()
-        self.diameter.setPlaceholderText("auto, 14um, 30px or model")
-        self.diameter.setToolTip("Expected cell diameter: 'auto' estimates it per image; '14um' needs a "
-                                 "calibrated image; '30px'; 'model' counts at the model's trained size.")
+        self.diameter.setPlaceholderText(f"{DEFAULT_SIZE.to_text()} (default); or 14um, 30px, model")
+        self.diameter.setToolTip(
+            "The expected cell diameter; type a value and press Enter.\n"
+            f"Default: {DEFAULT_SIZE.to_text()} — estimated for each image (This image says the diameter used "
+            "and how sure the estimate is).\n"
+            "14um: in µm (needs a pixel size: from the image or Settings).\n"
+            "30px: in pixels of the image.\n"
+            "model: the size the model was trained on, no rescaling.\n"
+            "Set it when the outlines split cells or merge neighbours.")
         self.diameter.editingFinished.connect(self._on_diameter)
         form.addRow("Cell diameter", self.diameter)
         self.estimate = QLabel()
@@ -139,7 +146,7 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         user = dict(project.defaults.params)
         if current:
             entry = project.image(current)
-            used = dict(entry.params_used)
+            used = dict(entry.params_used) if entry.state in (COUNTED, STALE) else {}  # a failure used nothing
             user = project.user_params(current)
             self.estimate.setText(_diameter_text(used, entry.summary.get("pixel_size_um")))
         else:

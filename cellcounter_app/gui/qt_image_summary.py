@@ -13,6 +13,7 @@ from .counted_values import counted_summary
 from .mixins import DeferredRefresh
 from ..project import ERROR, MISSING, NEW, STALE
 from .qt_histogram import QtSizeHistogram
+from .qt_viewer import blank_note
 from .session import Session
 from .size_text import diameter_text
 
@@ -96,6 +97,10 @@ class QtImageSummary(DeferredRefresh, QWidget):
             parts.append("settings changed: not yet recounted")
         if entry.params_used.get("note"):
             parts.append(str(entry.params_used["note"]))
+        image = self.session.image(image_id)
+        blank = blank_note(image.data) if image is not None else ""
+        if blank:
+            parts.append(blank)
         self.detail.setText("; ".join(parts))
         counted = counted_summary(project, entry)
         self.density.setText(_number(counted.get("density_per_mm2"), "cells/mm²", 0) or "needs a pixel size")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from ..project import Project
@@ -29,6 +29,7 @@ class QtImagesTable(CopyableTable, QTableView):
         self._proxy.setSourceModel(self._model)
         self.setModel(self._proxy)
         self.set_up_rows()
+        self.sortByColumn(COLUMNS.index("image"), Qt.SortOrder.AscendingOrder)  # natural order: a2 before a10
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import onnxruntime
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
@@ -54,7 +55,7 @@ class QtStatusBar(QStatusBar):
         models = self.session.models.loaded()
         providers = sorted({model.provider for model in models if model.provider})
         if not providers:
-            self.device.setText("no model loaded yet")
+            self.device.setText(_expected_device(self.session.settings.use_gpu))
             return
         device = "GPU" if any("CUDA" in p or "DirectML" in p or "CoreML" in p for p in providers) else "CPU"
         names = ", ".join(p.replace("ExecutionProvider", "") for p in providers)
@@ -86,3 +87,10 @@ class QtStatusBar(QStatusBar):
         self.update_device()
         self.progress.hide()
         self.time_left.setText("cancelled" if cancelled else "")
+
+
+def _expected_device(use_gpu: bool) -> str:
+    """Where counting will run, before a model is loaded: the GPU when ONNX Runtime offers CUDA, else the CPU."""
+    if use_gpu and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        return "GPU (CUDA) when usable · ONNX Runtime"
+    return "CPU · ONNX Runtime (CPU)"

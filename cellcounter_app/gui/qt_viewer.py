@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import QComboBox, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QVBoxLayout, QWidget
 
 from ..errors import ParameterError
 from .drawing_tools import MODES, DrawingTool, ToolViewBox
@@ -25,6 +25,33 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 
 BACKGROUND = "#141414"
 ZOOM_STEP = 1.25
+EMPTY_HINT = "Drop a folder of images here,\nor File → Add folder"
+"""What the viewer says while there is no image to show."""
+HINT_STYLE = ("QLabel#viewer_hint { border: 2px dashed palette(mid); border-radius: 14px; margin: 28px;"
+              " padding: 24px; color: palette(window-text); }")
+NOTE_STYLE = "QLabel#viewer_note { background: #5a4a12; color: #ffffff; padding: 3px 8px; }"
+
+
+def blank_note(data: np.ndarray | None) -> str:
+    """A note for an image whose pixels all have one value (nothing can be counted there), else "".
+
+    Examples
+    --------
+    >>> blank_note(np.zeros((4, 4), np.uint16))
+    'Blank image: every pixel is 0, so there is nothing to count.'
+    >>> blank_note(np.arange(4))
+    ''
+    """
+    if data is None or data.size == 0:
+        return ""
+    if data.dtype.kind == "f":
+        data = data[np.isfinite(data)]
+        if data.size == 0:
+            return "Blank image: no pixel has a value (all NaN), so there is nothing to count."
+    low, high = data.min(), data.max()
+    if low != high:
+        return ""
+    return f"Blank image: every pixel is {float(low):g}, so there is nothing to count."
 
 
 class QtImageViewer(QWidget):
@@ -67,13 +94,29 @@ class QtImageViewer(QWidget):
         self._graphics.installEventFilter(self)
 
         self._build_toolbar()
+        self._hint = QLabel(EMPTY_HINT, objectName="viewer_hint")
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._hint.setStyleSheet(HINT_STYLE)
+        font = self._hint.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        self._hint.setFont(font)
+        self._note = QLabel(objectName="viewer_note")
+        self._note.setStyleSheet(NOTE_STYLE)
+        self._note.setWordWrap(True)
+        self._note.hide()
+        self._hint.setParent(self._graphics)  # over the view, outside any layout: the view keeps its size
+        self._hint.setAutoFillBackground(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._toolbar)
+        layout.addWidget(self._note)
         layout.addWidget(self._graphics, 1)
         self.set_lut("grey")
         self.set_mode("view")
+        self.set_image(None)
 
     def _build_toolbar(self) -> None:
         self._toolbar = QToolBar(self)
@@ -105,19 +148,22 @@ class QtImageViewer(QWidget):
         return self._image
 
     def set_image(self, data: np.ndarray | None, *, channel_names: Sequence[str] = (),
-                  keep_view: bool = False) -> None:
+                  keep_view: bool = False, message: str = EMPTY_HINT) -> None:
         """Show an image, with automatic contrast, and clear the overlay.
 
         Parameters
         ----------
         data : (H, W) or (H, W, C) array, or None
-            Any integer, float or bool type; None clears the viewer.
+            Any integer, float or bool type; None clears the viewer, which
+            then shows ``message`` instead (why there is no image).
         channel_names : sequence of str
             One name per channel for the channel box (default "channel 1", ...).
         keep_view : bool
             Keep the zoom and position (when the size is unchanged) instead of
             fitting the image in the view.  The channel choice is kept when the
             number of channels is unchanged.
+        message : str
+            What to say in place of the image when ``data`` is None.
         """
         self._tool.cancel()
         self._overlay.set_data(None, None, (), (), (), ())
@@ -125,7 +171,16 @@ class QtImageViewer(QWidget):
             self._data = self._shape = None
             self._image.clear()
             self._set_channel_names([])
+            self._set_levels(0.0, 1.0)
+            self._hint.setText(message)
+            self._hint.setGeometry(self._graphics.rect())
+            self._hint.show()
+            self._hint.raise_()
+            self._set_tools_enabled(False)
+            self.set_note("")
             return
+        self._hint.hide()
+        self._set_tools_enabled(True)
         data = np.asarray(data)
         count = channel_count(data)
         names = list(channel_names) or [f"channel {i + 1}" for i in range(count)]
@@ -143,6 +198,24 @@ class QtImageViewer(QWidget):
         self._show()
         if fit:
             self.fit()
+
+    def message(self) -> str:
+        """What the viewer says in place of an image ("" while an image is shown)."""
+        return self._hint.text() if not self._hint.isHidden() else ""
+
+    def set_note(self, text: str) -> None:
+        """A line above the image about what is shown (e.g. a blank image); "" hides it."""
+        self._note.setText(text)
+        self._note.setVisible(bool(text))
+
+    def note(self) -> str:
+        """The note shown above the image ("" when none)."""
+        return self._note.text() if not self._note.isHidden() else ""
+
+    def _set_tools_enabled(self, enabled: bool) -> None:
+        for action in (self.auto_contrast_action, self.fit_action, self.overlay_action):
+            action.setEnabled(enabled)
+        self._luts.setEnabled(enabled)
 
     def _set_channel_names(self, names: list[str], current: int = 0) -> None:
         self._channels.blockSignals(True)
@@ -306,6 +379,8 @@ class QtImageViewer(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._graphics and event.type() == QEvent.Type.KeyPress:
             return self._handle_key(event)  # type: ignore[arg-type]
+        if watched is self._graphics and event.type() == QEvent.Type.Resize:
+            self._hint.setGeometry(self._graphics.rect())
         return super().eventFilter(watched, event)
 
     def _handle_key(self, event: QKeyEvent) -> bool:

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ..errors import CellCounterError
 from ..project import Region, points_in_regions
 from .qt_cells_table import QtCellsTable
-from .qt_viewer import QtImageViewer
+from .qt_viewer import EMPTY_HINT, QtImageViewer, blank_note
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class ViewerBridge(QObject):
         image = self.session.image(self.session.current) if self.session.current else None
         if image is None:
             self._drawn = ()
-            self.viewer.set_image(None)
+            self.viewer.set_image(None, message=self._empty_message())
             self.cells.set_cells(None, None)
             self._shown_image = ""
             return
@@ -89,9 +89,20 @@ class ViewerBridge(QObject):
         if image.data.ndim == 3 and len(names) != image.data.shape[2]:
             names = []
         self.viewer.set_image(image.data, channel_names=names, keep_view=True)
+        self.viewer.set_note(blank_note(image.data))
         self._shown_image = self.session.current
         self._drawn = ()
         self.show_overlay()
+
+    def _empty_message(self) -> str:
+        """What the viewer says when it has no image: why this one cannot be shown, or what to do."""
+        project, current = self.session.project, self.session.current
+        reason = self.session.why_not_shown(current)
+        if reason:
+            return reason
+        if project is not None and project.images:
+            return "Choose an image in the list" if not current else "Reading the image…"
+        return EMPTY_HINT
 
     def show_overlay(self) -> None:
         """Redraw the overlay of the current image from the project's corrected result."""

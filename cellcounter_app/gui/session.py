@@ -23,7 +23,7 @@ from ..errors import CellCounterError
 from ..inference.registry import user_models_dir
 from ..io import LoadedImage, ReadOptions, find_images, read_image
 from ..pipeline import default_model_name
-from ..postprocess.size import SizeSetting
+from ..postprocess.size import DEFAULT_SIZE, SizeSetting
 from ..project import (
     COUNTED, ERROR, NEW, PROJECT_FILE, STALE, Autosaver, Project, load_project, save_project,
 )
@@ -101,6 +101,8 @@ class Session(QObject):
         self.project: Project | None = None
         self.current = ""
         self.shown_marker = ""
+        self._unreadable: dict[str, str] = {}
+        """Why an image could not be read for display, by image id."""
         """The marker whose positive cells the overlay colours ("" for none)."""
         self._autosaver: Autosaver | None = None
         self._journal: EditJournal | None = None
@@ -127,7 +129,7 @@ class Session(QObject):
         """Start an empty project (in ``folder``, or an untitled one) with the user's defaults."""
         project = Project(Path(folder) if folder else untitled_folder())
         model = self.settings.default_model or default_model_name()
-        size = SizeSetting.parse(self.settings.diameter or "auto")
+        size = SizeSetting.parse(self.settings.diameter or DEFAULT_SIZE.to_text())
         project.set_defaults(model=model, size=size.to_dict(), pixel_size_um=self.settings.pixel_size_um)
         if self.settings.default_params:
             project.set_params(dict(self.settings.default_params))
@@ -270,6 +272,16 @@ class Session(QObject):
         assert self.project is not None
         return read_options(self.project.defaults.read, self.project.defaults.markers)
 
+    def why_not_shown(self, image_id: str) -> str:
+        """Why the image cannot be shown: its file is missing or could not be read ("" when it can)."""
+        if self.project is None or not image_id or self.image(image_id) is not None:
+            return ""
+        entry = self.project.image(image_id)
+        if entry.missing:
+            return f"{entry.name}: file not found at {entry.path}"
+        reason = self._unreadable.get(image_id) or (entry.error if entry.state == ERROR else "")
+        return f"{entry.name} cannot be read: {reason}" if reason else ""
+
     def image(self, image_id: str) -> LoadedImage | None:
         item = self.cache.peek(image_id)
         return None if item is None else item.image
@@ -288,8 +300,10 @@ class Session(QObject):
                 item.image = read_image(entry.path, self.read_options())
             except CellCounterError as exc:  # the batch reports it in the error panel, once
                 log.info("cannot show %s", exc)
+                self._unreadable[image_id] = str(exc)
                 self.message.emit(str(exc))
                 return
+            self._unreadable.pop(image_id, None)
         if item.result is None and item.image is not None and entry.state in (COUNTED, STALE):
             detections = self.project.detections(image_id)
             if detections is not None:

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 from ..atomic import atomic_write_bytes
 from ..errors import CellCounterError, ParameterError
-from ..postprocess.size import SizeSetting
+from ..postprocess.size import DEFAULT_SIZE, SizeSetting
 from ..project.entry import check_params
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,9 @@ class UserSettings:
     """CPU threads for inference; 0 lets ONNX Runtime decide."""
     pixel_size_um: float | None = None
     """Pixel size used when an image has none (None: images stay uncalibrated)."""
-    diameter: str = "model"
-    """Expected cell diameter: ``12um``, ``30px``, ``auto`` or ``model``."""
+    diameter: str = DEFAULT_SIZE.to_text()
+    """Expected cell diameter of new projects: ``12um``, ``30px``, ``auto`` or ``model`` (default: the
+    engine's `~cellcounter_app.postprocess.size.DEFAULT_SIZE`)."""
     overlay_color: str = DEFAULT_OVERLAY_COLOR
     overlay_opacity: float = 0.8
     last_export_dir: str = ""

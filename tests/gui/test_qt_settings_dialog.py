@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QSpinBox  # noqa: E402
 
 from cellcounter_app.gui.qt_settings_dialog import QtSettingsDialog  # noqa: E402
 from cellcounter_app.gui.settings import UserSettings  # noqa: E402
+from cellcounter_app.postprocess.size import DEFAULT_SIZE  # noqa: E402
 from cellcounter_app.postprocess.params import SPECS_BY_NAME  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -31,7 +32,7 @@ def dialog(qtbot, initial):
 def test_shows_the_current_settings(dialog, initial):
     assert dialog.model_combo.currentText() == "nuclei" and dialog.threads.value() == 2
     assert dialog.use_gpu.isChecked() and dialog.pixel_size.value() == 0.0
-    assert dialog.diameter.text() == "model" and dialog.overlay_color.text() == "#00e5ff"
+    assert dialog.diameter.text() == DEFAULT_SIZE.to_text() and dialog.overlay_color.text() == "#00e5ff"
     assert dialog.findChild(QCheckBox, "set_threshold").isChecked()
     assert dialog.findChild(QDoubleSpinBox, "param_threshold").value() == pytest.approx(0.6)
     assert not dialog.findChild(QCheckBox, "set_min_size").isChecked()
