@@ -177,6 +177,7 @@ class QtMainWindow(QMainWindow):
         header = self.browser.horizontalHeader()
         for name, width in (("image", 140), ("corrected", 62)):
             header.resizeSection(COLUMNS.index(name), width)
+        self.browser.fit_headers()
         self._update_title()
         project.subscribe(lambda event, payload: event in ("dirty", "saved") and self._update_title())
         if project.notices:

@@ -7,6 +7,9 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 
+MIN_COLUMN_PX = 56
+
+
 class CopyableTable:
     """A read-only table of whole rows, sortable, where Ctrl+C copies `copy_text` (which the table defines).
 
@@ -24,6 +27,16 @@ class CopyableTable:
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
+        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long name keeps its start and its end
+
+    def fit_headers(self, minimum: int = MIN_COLUMN_PX, *, shrink: bool = False) -> None:
+        """Make every column at least as wide as its title with the sort arrow (``shrink``: exactly that)."""
+        view: QTableView = self  # type: ignore[assignment]
+        header = view.horizontalHeader()
+        for column in range(header.count()):
+            needed = max(minimum, header.sectionSizeFromContents(column).width())
+            if shrink or header.sectionSize(column) < needed:
+                header.resizeSection(column, needed)
 
     def copy_text(self) -> str:
         raise NotImplementedError

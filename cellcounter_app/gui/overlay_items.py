@@ -22,6 +22,8 @@ ADDED_COLOR = "#00e5ff"
 REMOVED_COLOR = "#ff3b30"
 POSITIVE_COLOR = "#ff2bd6"
 """Marker-positive cells: magenta outlines and filled markers, apart from the accent colour of the others."""
+HALO_RGBA = (0, 0, 0, 170)
+"""The dark ring on both sides of every outline: an outline stays visible on a saturated white cell."""
 MAX_ID_LABELS = 300
 """Ids are drawn only while at most this many cells lie in the visible part of the view."""
 
@@ -64,6 +66,27 @@ def boundary_mask(labels: np.ndarray) -> np.ndarray:
     mask[:, 1:] |= cols
     mask &= labels != 0
     return mask
+
+
+def halo_mask(boundary: np.ndarray) -> np.ndarray:
+    """The pixels next to (4-neighbours of) an outline that are not on it.
+
+    Examples
+    --------
+    >>> boundary = np.zeros((5, 5), bool); boundary[2, 2] = True
+    >>> halo_mask(boundary).astype(int)
+    array([[0, 0, 0, 0, 0],
+           [0, 0, 1, 0, 0],
+           [0, 1, 0, 1, 0],
+           [0, 0, 1, 0, 0],
+           [0, 0, 0, 0, 0]])
+    """
+    near = np.zeros(boundary.shape, bool)
+    near[:-1] |= boundary[1:]
+    near[1:] |= boundary[:-1]
+    near[:, :-1] |= boundary[:, 1:]
+    near[:, 1:] |= boundary[:, :-1]
+    return near & ~boundary
 
 
 def polygon_path(polygons: Sequence[Sequence[tuple[float, float]]], *, closed: bool = True) -> QPainterPath:
@@ -194,6 +217,7 @@ class OverlayLayer:
             item.setParentItem(self.group)
             item.setZValue(z)
         self._boundary = np.zeros(0, np.intp)
+        self._halo = np.zeros(0, np.intp)
         self._boundary_excluded = np.zeros(0, bool)
         self._boundary_positive = np.zeros(0, bool)
         self._shape: tuple[int, int] | None = None
@@ -236,11 +260,13 @@ class OverlayLayer:
         positive = np.asarray(list(positive_ids), np.int64)
         if labels is None:
             self._shape = None
-            self._boundary = np.zeros(0, np.intp)
+            self._boundary = self._halo = np.zeros(0, np.intp)
             self._boundary_excluded = self._boundary_positive = np.zeros(0, bool)
         else:
             self._shape = (int(labels.shape[0]), int(labels.shape[1]))
-            self._boundary = np.flatnonzero(boundary_mask(labels))
+            boundary = boundary_mask(labels)
+            self._boundary = np.flatnonzero(boundary)
+            self._halo = np.flatnonzero(halo_mask(boundary))
             boundary_ids = labels.ravel()[self._boundary]
             self._boundary_excluded = np.isin(boundary_ids, excluded)
             self._boundary_positive = np.isin(boundary_ids, positive) & ~self._boundary_excluded
@@ -272,6 +298,7 @@ class OverlayLayer:
             return
         height, width = self._shape
         rgba = np.zeros((height * width, 4), np.uint8)
+        rgba[self._halo] = HALO_RGBA
         accent = self._accent
         rgba[self._boundary] = (accent.red(), accent.green(), accent.blue(), 255)
         grey = QColor(EXCLUDED_COLOR)
@@ -289,11 +316,13 @@ class OverlayLayer:
             return int(len(item.data)) if shown and item.isVisible() else 0
 
         image = self.outlines.image
-        outline_pixels = 0
+        outline_pixels = halo_pixels = 0
         if shown and self.outlines.isVisible() and image is not None:
-            outline_pixels = int(np.count_nonzero(image[..., 3]))
+            outline_pixels = int(np.count_nonzero(image[..., 3] == 255))
+            halo_pixels = int(np.count_nonzero((image[..., 3] > 0) & (image[..., 3] < 255)))
         return {
             "outline_pixels": outline_pixels,
+            "halo_pixels": halo_pixels,
             "n_markers": count(self.centroids),
             "n_excluded": count(self.excluded),
             "n_positive": count(self.positive),

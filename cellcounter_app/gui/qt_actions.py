@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.tif *.tiff *.png *.jpg *.jpeg *.bmp);;All files (*)"
 MODES = (("View", "view", "V", "Pan and zoom"),
-         ("Correct", "edit", "C", "Click to add a cell, click a cell to remove it"),
+         ("Correct", "edit", "C", "Click to add a cell, click a cell to remove it; Shift+click always adds"),
          ("Polygon region", "polygon", "P", "Click the corners of a counting region; double-click to close"),
          ("Rectangle region", "rectangle", "R", "Drag a rectangular counting region"))
 

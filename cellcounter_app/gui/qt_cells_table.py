@@ -191,9 +191,7 @@ class QtCellsTable(CopyableTable, QTableView):
             self._model.set_cells(cells, pixel_size_um)
         finally:
             self._quiet = False
-        metrics = self.horizontalHeader().fontMetrics()
-        for column, name in enumerate(self._model.columns):
-            self.horizontalHeader().resizeSection(column, max(56, metrics.horizontalAdvance(_title(name)) + 24))
+        self.fit_headers(shrink=True)
 
     def select_cell(self, cell_id: int) -> None:
         """Make the row of ``cell_id`` current and visible, without emitting `cell_selected`."""

@@ -36,6 +36,8 @@ class QtImagesTable(CopyableTable, QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.resizeSection(COLUMNS.index("image"), 180)
+        self.fit_headers()
+        self._model.headerDataChanged.connect(lambda *_: self.fit_headers())
         self._quiet = False
         self._last_selected: str | None = None
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)

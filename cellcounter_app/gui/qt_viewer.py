@@ -32,6 +32,15 @@ HINT_STYLE = ("QLabel#viewer_hint { border: 2px dashed palette(mid); border-radi
 NOTE_STYLE = "QLabel#viewer_note { background: #5a4a12; color: #ffffff; padding: 3px 8px; }"
 
 
+MODE_HINTS = {
+    "view": "",
+    "edit": "Correct: click adds a missed cell, a click on a cell removes it · Shift+click always adds",
+    "polygon": "Region: click the corners, double-click to close",
+    "rectangle": "Region: drag a rectangle",
+}
+"""What the toolbar says the left button does in each mode (the bridge makes "edit" precise on hover)."""
+
+
 def blank_note(data: np.ndarray | None) -> str:
     """A note for an image whose pixels all have one value (nothing can be counted there), else "".
 
@@ -65,9 +74,12 @@ class QtImageViewer(QWidget):
         A polygon or rectangle drawing was finished: a list of ``(x, y)``.
     contrast_changed(low, high)
         The user moved the contrast limits (not emitted for automatic contrast).
+    point_hovered(x, y)
+        The mouse moved over the image in "edit" mode (to say what a click there would do).
     """
 
     point_clicked = Signal(float, float, object)
+    point_hovered = Signal(float, float)
     region_drawn = Signal(object)
     contrast_changed = Signal(float, float)
 
@@ -91,6 +103,7 @@ class QtImageViewer(QWidget):
         self._overlay = OverlayLayer(self._view)
         self._tool = DrawingTool(self._view, self._image, self.region_drawn.emit)
         self._view.clicked.connect(self._on_clicked)
+        self._view.hovered.connect(self._on_hovered)
         self._graphics.installEventFilter(self)
 
         self._build_toolbar()
@@ -136,6 +149,10 @@ class QtImageViewer(QWidget):
         self.overlay_action.setToolTip("Show the overlay (O)")
         self.overlay_action.toggled.connect(self._overlay.group.setVisible)
         self._toolbar.addAction(self.overlay_action)
+        self._click_hint = QLabel(objectName="click_hint")
+        self._click_hint.setStyleSheet("QLabel#click_hint { padding: 0 8px; font-weight: bold; }")
+        self._click_hint.setMinimumWidth(0)
+        self._click_hint_action = self._toolbar.addWidget(self._click_hint)
 
     @property
     def graphics_view(self) -> pg.GraphicsView:
@@ -334,8 +351,28 @@ class QtImageViewer(QWidget):
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self._tool.cancel()
         self._view.tool = mode
+        self.set_click_hint(MODE_HINTS[mode])
         cursor = Qt.CursorShape.ArrowCursor if mode == "view" else Qt.CursorShape.CrossCursor
         self._graphics.viewport().setCursor(cursor)
+
+    def set_click_hint(self, text: str) -> None:
+        """Say in the toolbar what the next click will do ("" hides it)."""
+        self._click_hint.setText(text)
+        self._click_hint_action.setVisible(bool(text))
+
+    def click_hint(self) -> str:
+        """What the toolbar says the next click will do ("" when nothing is said)."""
+        return self._click_hint.text() if self._click_hint_action.isVisible() else ""
+
+    def _on_hovered(self, scene_position: QPointF) -> None:
+        if self._shape is None or self._view.tool != "edit":
+            return
+        x, y = self._tool.to_image(scene_position)
+        height, width = self._shape
+        if -0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5:
+            self.point_hovered.emit(x, y)
+        else:
+            self.set_click_hint(MODE_HINTS["edit"])
 
     def mode(self) -> str:
         """The current mode (see `set_mode`)."""

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ..errors import CellCounterError
 from ..project import Region, points_in_regions
@@ -23,6 +23,15 @@ from .qt_viewer import EMPTY_HINT, QtImageViewer, blank_note
 from .session import Session
 
 log = logging.getLogger(__name__)
+
+
+CLICK_HINTS = {
+    "add point": "Click: add a missed cell here",
+    "remove cell": "Click: remove this cell · Shift+click: add a cell here instead",
+    "restore cell": "Click: count this removed cell again",
+    "remove added point": "Click: take back this added cell",
+}
+"""What the viewer's toolbar says a click under the mouse will do, by `Project.click_effect`."""
 
 
 class ViewerBridge(QObject):
@@ -50,6 +59,7 @@ class ViewerBridge(QObject):
         session.result_changed.connect(lambda image_id: image_id == session.current and self.schedule_overlay())
         session.project_opened.connect(self._on_project)
         viewer.point_clicked.connect(self._on_click)
+        viewer.point_hovered.connect(self._on_hover)
         viewer.region_drawn.connect(self._on_region)
 
     def _on_project(self, project: Any) -> None:
@@ -157,8 +167,22 @@ class ViewerBridge(QObject):
         if entry.state not in ("counted", "stale"):
             self.session.message.emit("Count this image before correcting it.")
             return
-        edit = project.click(image_id, (x, y))
+        if modifiers is not None and bool(modifiers & Qt.KeyboardModifier.ShiftModifier):
+            project.add_point(image_id, (x, y))
+            edit = "add point"
+        else:
+            edit = project.click(image_id, (x, y))
         self.session.message.emit(f"{edit.capitalize()} at ({x:.0f}, {y:.0f}) — Ctrl+Z to undo")
+        self._on_hover(x, y)
+
+    def _on_hover(self, x: float, y: float) -> None:
+        """Say in the viewer what a click at ``(x, y)`` would do."""
+        project, image_id = self.session.project, self.session.current
+        if project is None or not image_id or project.image(image_id).state not in ("counted", "stale"):
+            self.viewer.set_click_hint("Count this image before correcting it")
+            return
+        edit, _ = project.click_effect(image_id, (x, y))
+        self.viewer.set_click_hint(CLICK_HINTS[edit])
 
     def _on_region(self, vertices: Any) -> None:
         project, image_id = self.session.project, self.session.current

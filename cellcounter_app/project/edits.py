@@ -69,6 +69,13 @@ class EditsMixin:
         takes it back; on a detection removed by hand counts it again; on a
         counted detection removes it; anywhere else adds a cell.
         """
+        edit, argument = self.click_effect(image_id, point)
+        {"remove added point": self.remove_added_point, "restore cell": self.restore_cell,
+         "remove cell": self.remove_cell, "add point": self.add_point}[edit](image_id, argument)
+        return edit
+
+    def click_effect(self, image_id: str, point: Sequence[float]) -> tuple[str, Any]:
+        """What `click` at ``point`` would do, without doing it: the edit's name and its argument."""
         entry = self.image(image_id)
         radius = self.defaults.correction_radius
         x, y = float(point[0]), float(point[1])
@@ -76,8 +83,7 @@ class EditsMixin:
         if len(added):
             distances = np.hypot(added[:, 0] - x, added[:, 1] - y)
             if distances.min() <= radius:
-                self.remove_added_point(image_id, int(np.argmin(distances)))
-                return "remove added point"
+                return "remove added point", int(np.argmin(distances))
         detections = self.detections(image_id)
         index = -1
         if detections is not None and len(detections.ids):
@@ -88,12 +94,9 @@ class EditsMixin:
             centroid = detections.centroids[index]
             for number, removed in enumerate(entry.corrections.removed):
                 if detections.id_at(removed) == detections.ids[index] or np.hypot(*(centroid - removed)) <= 1e-6:
-                    self.restore_cell(image_id, number)
-                    return "restore cell"
-            self.remove_cell(image_id, (float(centroid[0]), float(centroid[1])))
-            return "remove cell"
-        self.add_point(image_id, (x, y))
-        return "add point"
+                    return "restore cell", number
+            return "remove cell", (float(centroid[0]), float(centroid[1]))
+        return "add point", (x, y)
 
     def clear_corrections(self, image_id: str) -> None:
         entry = self.image(image_id)
