@@ -11,16 +11,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import shutil
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..errors import CellCounterError
-from ..inference.registry import user_models_dir
 from ..io import LoadedImage, ReadOptions, find_images, read_image
 from ..pipeline import default_model_name
 from ..postprocess.size import DEFAULT_SIZE, SizeSetting
@@ -28,10 +25,11 @@ from ..project import (
     COUNTED, ERROR, NEW, PROJECT_FILE, STALE, Autosaver, Project, load_project, save_project,
 )
 from ..project.journal import EditJournal, recover_edits
-from ..project.store import cancel_plan, plan_save, write_plan
 from ..reports import SECONDS_KEY
 from ..results import ImageResult
+from .background_save import BackgroundSave
 from .image_cache import ImageCache
+from .untitled import is_untitled, remove_untitled, untitled_folder
 from ..markers.setup import marker_specs, measure_saved, read_options
 from .jobs import (
     PROJECT_MODELS_DIR, CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview,
@@ -42,43 +40,7 @@ from .qt_worker import QtWorker
 log = logging.getLogger(__name__)
 
 AUTOSAVE_DELAY_S = 1.5
-AUTOSAVE_RETRY_S = 30.0
-"""After a failed autosave (disk full, folder gone), wait this long before trying again."""
 TICK_MS = 500
-
-
-def projects_dir() -> Path:
-    """Where new, not yet named projects are kept (next to the per-user models)."""
-    return user_models_dir().parent / "projects"
-
-
-def untitled_folder() -> Path:
-    """A fresh folder name for an untitled project."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = projects_dir() / f"Untitled-{stamp}"
-    number = 1
-    while folder.exists():
-        number += 1
-        folder = projects_dir() / f"Untitled-{stamp}-{number}"
-    return folder
-
-
-def _is_untitled(folder: Path) -> bool:
-    """Whether ``folder`` is an untitled project of the user data folder (made by `untitled_folder`)."""
-    return folder.parent == projects_dir() and folder.name.startswith("Untitled-")
-
-
-def _remove_untitled(folder: Path, project: Project) -> None:
-    """Remove an untitled project's old folder after "save as" (kept when an image lies inside it)."""
-    inside = [entry.name for entry in project.images if entry.path.is_relative_to(folder)]
-    if inside:
-        log.warning("the old untitled project folder %s is kept: it holds images of the project (%s)",
-                    folder, ", ".join(inside[:3]))
-        return
-    try:
-        shutil.rmtree(folder)
-    except OSError as exc:
-        log.warning("the old untitled project folder %s could not be removed: %s", folder, exc)
 
 
 class Session(QObject):
@@ -116,9 +78,7 @@ class Session(QObject):
         self._preview: QtWorker | None = None
         self._preview_next: PreviewRequest | None = None
         self._preview_start = 0.0
-        self._saver: QtWorker | None = None
-        self._save_job: dict[str, Any] = {}
-        self._retry_at = 0.0
+        self._saver = BackgroundSave(lambda project: self._autosaver if project is self.project else None, self)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -158,7 +118,7 @@ class Session(QObject):
     def save(self, folder: str | os.PathLike[str] | None = None) -> Path:
         """Save the project now (into ``folder`` for Save As), after any autosave in progress."""
         assert self.project is not None
-        self._finish_save(wait=True)
+        self._saver.finish(wait=True)
         path = save_project(self.project, folder)
         self.models.set_extra_dirs((self.project.folder / PROJECT_MODELS_DIR,))
         return path
@@ -184,8 +144,8 @@ class Session(QObject):
         except BaseException:
             project.name, project.folder = old_name, old_folder
             raise
-        if _is_untitled(old_folder) and old_folder != project.folder:
-            _remove_untitled(old_folder, project)
+        if is_untitled(old_folder) and old_folder != project.folder:
+            remove_untitled(old_folder, project)
         return path
 
     def stop_work(self) -> None:
@@ -197,7 +157,7 @@ class Session(QObject):
         """Save now whatever is not saved yet; returns the reason when it could not be saved (None: saved)."""
         if self.project is None:
             return None
-        self._finish_save(wait=True)
+        self._saver.finish(wait=True)
         if not self.project.dirty and not (self._autosaver is not None and self._autosaver.pending):
             return None
         try:
@@ -476,70 +436,27 @@ class Session(QObject):
                 self.current_changed.emit("")
 
     def _tick(self) -> None:
-        if (self._autosaver is not None and self._saver is None and time.monotonic() >= self._retry_at
-                and self._autosaver.due()):
+        if self._autosaver is not None and self._saver.ready() and self._autosaver.due():
             self._save_in_background()
 
     def save_in_background(self, then: Callable[[Path | None], None]) -> None:
         """Save without blocking the window; ``then(project file)`` is called once written (None: it failed)."""
-        self._finish_save(wait=True)
+        self._saver.finish(wait=True)
         self._save_in_background(then)
 
     def _save_in_background(self, then: Callable[[Path | None], None] | None = None) -> None:
-        """Autosave: the project file's text is made here, the files are written by a worker."""
-        project = self.project
-        assert project is not None and self._autosaver is not None
-        self._autosaver.pending = False
-        try:
-            plan = plan_save(project)
-        except CellCounterError as exc:
-            log.error("autosave failed: %s", exc)
-            self._autosaver.notify_changed()
-            if then is not None:
-                then(None)
-            return
-        job: dict[str, Any] = {"plan": plan, "project": project, "revision": project.revision, "then": then}
-        self._save_job = job
-
-        def write(cancelled: Any) -> Any:
-            job["path"] = write_plan(plan)
-            yield job["path"]
-
-        self._saver = QtWorker(write, "autosave", self)
-        self._saver.finished.connect(lambda _cancelled: self._finish_save(wait=True))
-        self._saver.start()
-
-    def _finish_save(self, *, wait: bool = False) -> None:
-        """Record the outcome of the background save (waiting for it when ``wait``); idempotent."""
-        worker = self._saver
-        if worker is None or (worker.is_running() and not wait):
-            return
-        worker.wait()
-        worker.blockSignals(True)
-        worker.deleteLater()
-        self._saver, job, self._save_job = None, self._save_job, {}
-        project: Project = job["project"]
-        if "path" not in job:
-            cancel_plan(project, job["plan"])
-            self._retry_at = time.monotonic() + AUTOSAVE_RETRY_S
-            if project is self.project and self._autosaver is not None:
-                self._autosaver.notify_changed()
-        else:
-            project.labels_written([image_id for image_id, _, _ in job["plan"].labels])
-            if project.revision == job["revision"]:
-                project.mark_saved(job["path"])
-        if job.get("then") is not None:
-            job["then"](job.get("path"))
+        assert self.project is not None and self._autosaver is not None
+        self._saver.start(self.project, self._autosaver, then)
 
     def _flush(self) -> None:
-        self._finish_save(wait=True)
+        self._saver.finish(wait=True)
         try:
             self._autosaver.flush()  # type: ignore[union-attr]
         except CellCounterError as exc:
             log.error("autosave failed: %s", exc)
 
     def _stop_workers(self) -> None:
-        self._finish_save(wait=True)
+        self._saver.finish(wait=True)
         for worker in (self._batch, self._preview):
             if worker is not None:
                 worker.blockSignals(True)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from window_helpers import drop, make_images, open_window, wait_counted
 
 from cellcounter_app.errors import CellCounterError
+from cellcounter_app.gui import background_save
 from cellcounter_app.gui import session as session_module
 from cellcounter_app.project import load_project
 from cellcounter_app.project.journal import journal_path
@@ -27,7 +28,7 @@ def full_disk(monkeypatch):
 
     def fill():
         monkeypatch.setattr(session_module, "save_project", save_project)
-        monkeypatch.setattr(session_module, "write_plan", write_plan)
+        monkeypatch.setattr(background_save, "write_plan", write_plan)
 
     return fill
 

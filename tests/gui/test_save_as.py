@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFileDialog
 from window_helpers import close_window, drop, make_images, open_window, wait_counted
 
 from cellcounter_app.export import read_workbook
-from cellcounter_app.gui.session import projects_dir
+from cellcounter_app.gui.untitled import projects_dir
 from cellcounter_app.project import load_project
 
 

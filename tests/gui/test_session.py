@@ -6,6 +6,7 @@ import json
 
 from window_helpers import make_images
 
+from cellcounter_app.gui import background_save
 from cellcounter_app.gui import session as session_module
 from cellcounter_app.gui.session import Session
 from cellcounter_app.gui.settings import UserSettings
@@ -35,12 +36,12 @@ def test_a_failed_background_save_keeps_the_labels_pending(qtbot, tmp_path, monk
         failures.append(plan)
         raise OSError("disk full")
 
-    monkeypatch.setattr(session_module, "write_plan", failing_write)
+    monkeypatch.setattr(background_save, "write_plan", failing_write)
     make_images(tmp_path / "images", counts=(2,))
     session = Session(UserSettings(default_model="classical"))
     session.new_project(tmp_path / "project")
     session.add_paths([tmp_path / "images"])
-    qtbot.waitUntil(lambda: bool(failures) and session._saver is None, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(failures) and not session._saver.running, timeout=10_000)
     assert session.project.dirty and session.project.pending_labels()
     monkeypatch.undo()
     session.shutdown()
