@@ -49,13 +49,18 @@ log = logging.getLogger(__name__)
 
 ANNOTATION_FILTER = "Annotations (*.tif *.tiff *.png *.zip *.roi *.csv *.txt);;All files (*)"
 SCRATCH = "(from scratch)"
+LOSS_COLOUR, F1_COLOUR = "#1f77b4", "#d62728"
 
 
-class _Counted:
-    """What `check_enough` needs to know of an image: its number of annotated cells."""
-
-    def __init__(self, n_cells: int) -> None:
-        self.n_cells = n_cells
+LOSS_TIP = ("What the training minimises, i.e. how a wrong pixel is penalised. The model's default suits most "
+            "images; 'dice' and 'focal' weigh the few cell pixels more on sparse images, 'bce' is plain "
+            "pixel-by-pixel. The curve below should fall: a lower loss means the network agrees better with "
+            "your annotations.")
+VALIDATION_TIP = ("The share of the annotated cells set aside to check the new model instead of teaching it "
+                  "(whole images when there are several, else a part of the image). The validation F1 below "
+                  "and the final comparison with the base model are measured on them.")
+CELLS_TIP = ("Cells this image teaches: the kept detections and the cells added by hand (with counting "
+             "regions, those in the box around the regions), or the imported annotation's cells")
 
 
 def torch_available() -> bool:
@@ -88,6 +93,7 @@ class QtTrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         self.images = QTableWidget(0, 3)
         self.images.setHorizontalHeaderLabels(["image", "ground truth", "cells"])
+        self.images.horizontalHeaderItem(2).setToolTip(CELLS_TIP)
         self.images.horizontalHeader().setStretchLastSection(True)
         self.images.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout.addWidget(QLabel("Images that can teach the model (corrected or annotated):"))
@@ -108,7 +114,9 @@ class QtTrainingPanel(QWidget):
         form.addRow("Start from", self.base)
         self.loss = QComboBox()
         self.loss.addItem("(model's default)", "")
+        self.loss.setToolTip(LOSS_TIP)
         form.addRow("Loss", self.loss)
+        form.labelForField(self.loss).setToolTip(LOSS_TIP)
         self.minutes = QDoubleSpinBox()
         self.minutes.setRange(0.5, 24 * 60)
         self.minutes.setValue(5.0)
@@ -123,7 +131,9 @@ class QtTrainingPanel(QWidget):
         self.val_fraction.setRange(0.05, 0.9)
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setValue(0.25)
+        self.val_fraction.setToolTip(VALIDATION_TIP)
         form.addRow("Kept for validation", self.val_fraction)
+        form.labelForField(self.val_fraction).setToolTip(VALIDATION_TIP)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
@@ -143,35 +153,35 @@ class QtTrainingPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setObjectName("training_status")
         layout.addWidget(self.status)
+        self.legend = QLabel(f'<span style="color:{LOSS_COLOUR}">━ training loss</span> &nbsp; '
+                             f'<span style="color:{F1_COLOUR}">━● validation F1</span>')
+        self.legend.setObjectName("training_legend")
+        self.legend.setToolTip("The legend sits above the plot so that it never hides a curve")
+        layout.addWidget(self.legend)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(150)
-        self.plot.addLegend(offset=(-10, 10))
         self.plot.setLabel("bottom", "step")
-        self.loss_curve = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=1.5), name="training loss")
-        self.f1_curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5,
-                                       name="validation F1")
+        self.loss_curve = self.plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=1.5), name="training loss")
+        self.f1_curve = self.plot.plot([], [], pen=pg.mkPen(F1_COLOUR, width=2), symbol="o", symbolSize=5,
+                                       symbolBrush=F1_COLOUR, name="validation F1")
         layout.addWidget(self.plot, 1)
         session.project_opened.connect(lambda _: self.refresh())
         self.refresh()
 
     # -- the list of images ---------------------------------------------------
     def teaching_images(self) -> list[tuple[str, str, str]]:
-        """``(image, ground truth, cells)`` of the images that can teach, without reading any file.
+        """``(image, ground truth, cells)`` of the images that can teach.
 
-        The cells of imported annotations are counted by the training run itself.
+        The cells are those the training run will use (`training_images`, as
+        in the new model's card), so the table, the status line and the card agree.
         """
-        from ..training.annotation_store import annotation_files
+        from ..training.project_data import training_images
 
         project = self.session.project
-        rows = []
-        for entry in project.images if project is not None else ():
-            if entry.missing:
-                continue
-            if any(path.is_file() for path in annotation_files(project.folder, entry.id)):
-                rows.append((entry.name, "imported", ""))
-            elif not entry.corrections.is_empty:
-                rows.append((entry.name, "corrected", str(entry.corrected_count or 0)))
-        return rows
+        if project is None:
+            return []
+        return [(Path(image.name).name, image.kind, str(image.n_cells))
+                for image in training_images(project).images]
 
     def refresh(self) -> None:
         """List the project's usable images and the models to start from."""
@@ -229,7 +239,7 @@ class QtTrainingPanel(QWidget):
         process starts (False).  Otherwise the project is saved in the
         background and the training process starts after it (`started`).
         """
-        from ..training.project_data import NotEnoughAnnotations, check_enough
+        from ..training.project_data import NotEnoughAnnotations, check_enough, training_images
 
         project = self.session.project
         if project is None or self.worker is not None or self._starting:
@@ -237,11 +247,8 @@ class QtTrainingPanel(QWidget):
         settings = {"base": self.base.currentData() or "", "loss": self.loss.currentData() or "",
                     "minutes": float(self.minutes.value()), "epochs": int(self.epochs.value()),
                     "val_fraction": float(self.val_fraction.value()), **options}
-        rows = self.teaching_images()
-        corrected_cells = sum(int(cells) for _, kind, cells in rows if kind == "corrected")
         try:
-            if not any(kind == "imported" for _, kind, _ in rows):
-                check_enough([_Counted(corrected_cells)] * min(len(rows), 1))
+            check_enough(training_images(project).images)
         except NotEnoughAnnotations as exc:
             self.status.setText(str(exc))
             return False
@@ -282,9 +289,7 @@ class QtTrainingPanel(QWidget):
     def _on_report(self, report: Any) -> None:
         kind = getattr(report, "report_type", type(report).__name__)
         if kind == "TrainingStarted":
-            self.status.setText(f"Training {report.model_name} from {report.base or 'scratch'} on "
-                                f"{len(report.train_images)} image(s) ({report.train_cells} cells), validating on "
-                                f"{len(report.val_images)} ({report.val_cells} cells)…")
+            self.status.setText(self._started_text(report))
         elif kind == "ProcessFailed":
             self.status.setText(f"Training stopped: {report.message}")
             log.error("training: %s", report.message)
@@ -308,10 +313,22 @@ class QtTrainingPanel(QWidget):
                 (log.info if report.stop in ("completed", "time budget", "cancelled") else log.warning)(
                     "training: %s", report.message)
                 self.session.models.forget(report.model_name)
-                self.use_button.setEnabled(True)
+                self._offer(report)
                 self.model_trained.emit(report.model_name)
             else:
                 log.warning("training: %s", report.message)
+
+    def _started_text(self, report: Any) -> str:
+        """Where the cells go: the table's total, split between training and validation."""
+        listed = sum(int(self.images.item(row, 2).text() or 0) for row in range(self.images.rowCount())
+                     if self.images.item(row, 2) is not None)
+        split = report.train_cells + report.val_cells
+        text = (f"Training {report.model_name} from {report.base or 'scratch'}: {listed or split} annotated cells, "
+                f"{report.train_cells} on {len(report.train_images)} image part(s) for training and "
+                f"{report.val_cells} on {len(report.val_images)} for validation")
+        if listed and split > listed:
+            text += f" (an image split in two counts the {split - listed} cell(s) on the cut in both parts)"
+        return text + "…"
 
     def _progress_text(self, report: Any) -> str:
         budget = float(self.minutes.value()) * 60
@@ -327,12 +344,20 @@ class QtTrainingPanel(QWidget):
             return f"No model was written: {result.message}"
         scores = ""
         if result.f1 is not None and result.base_f1 is not None:
-            scores = (f" Detection F1 on the validation images: {result.f1:.3f} (new) vs {result.base_f1:.3f} "
-                      f"({result.reference}).")
+            scores = (f" Detection F1 on the validation images, counted as the window counts (the card's "
+                      f"evaluation): {result.f1:.3f} (new) vs {result.base_f1:.3f} ({result.reference}).")
             if result.f1 <= result.base_f1:
                 scores += f" Not better than {result.reference}: keep counting with it, or add more annotations."
         return (f"{result.model_name} written after {result.steps} steps, {result.minutes:.1f} min on "
                 f"{result.device or 'CPU'} ({result.stop}).{scores}")
+
+    def _offer(self, result: Any) -> None:
+        """Offer the new model unless it scored no better than its base on the validation images."""
+        worse = result.f1 is not None and result.base_f1 is not None and result.f1 <= result.base_f1
+        self.use_button.setEnabled(not worse)
+        self.use_button.setToolTip(
+            f"Not better than {result.reference} on the validation images; it stays in the model picker "
+            "(Detection → Model) if you want it anyway" if worse else "Count the project with the new model")
 
     def _on_finished(self, cancelled: bool) -> None:
         worker, self.worker = self.worker, None
