@@ -13,6 +13,12 @@ from .address import DaskAddress
 
 log = logging.getLogger(__name__)
 
+LOCAL_WORKERS_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+"""Dask config for the workers of ``local:N``. Dask's nanny starts its workers with glibc's
+``MALLOC_TRIM_THRESHOLD_=65536``, which fixes the mmap threshold at 128 KiB: every image-sized array is then
+a fresh mmap, page-faulted in, and counting an image took 1.7x as long (bench/bench_cluster.py). Unset, the
+workers' malloc is the one a plain ``cellcounter count`` has (a variable set in this environment still wins)."""
+
 
 class ClusterError(CellCounterError):
     """Dask is missing, the scheduler cannot be reached, or the workers cannot count the batch."""
@@ -43,11 +49,14 @@ def open_client(address: DaskAddress) -> Iterator[Any]:
         cannot be reached in time.
     """
     distributed = import_distributed()
+    import dask  # installed with distributed
+
     cluster = None
     try:
         if address.kind == "local":
-            cluster = distributed.LocalCluster(n_workers=address.workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+            with dask.config.set(LOCAL_WORKERS_CONFIG):
+                cluster = distributed.LocalCluster(n_workers=address.workers, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None)
             client = distributed.Client(cluster, set_as_default=False)
         elif address.kind == "file":
             if not Path(address.target).is_file():

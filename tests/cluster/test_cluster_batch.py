@@ -17,6 +17,7 @@ import dask  # noqa: E402  (after the skip: dask comes with distributed)
 
 from cellcounter_app.cli import main  # noqa: E402
 from cellcounter_app.cluster import DaskAddress, count_batch_on_cluster, worker  # noqa: E402
+from cellcounter_app.cluster.client import open_client  # noqa: E402
 from cellcounter_app.export import read_workbook  # noqa: E402
 from cellcounter_app.pipeline import BatchFinished, CountRequest, ImageCounted  # noqa: E402
 from synthetic_images import make_folder  # noqa: E402
@@ -181,3 +182,14 @@ def test_a_scheduler_file_names_the_scheduler(images, tmp_path, cluster):
     out = tmp_path / "r.xlsx"
     assert main(["count", str(root), "--out", str(out), "--dask", str(scheduler_file), *COUNT]) == 0
     assert {r["image"]: r["count"] for r in read_workbook(out)["Images"] if r["status"] == "ok"} == expected
+
+
+@pytest.mark.slow
+def test_local_workers_have_the_malloc_of_a_plain_run(monkeypatch):
+    for name in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS"):  # set here by any earlier nanny
+        monkeypatch.delenv(name, raising=False)
+    with open_client(DaskAddress("local", workers=1)) as client:
+        trim, threads = (client.submit(os.getenv, name, pure=False).result()
+                         for name in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS"))
+    assert trim is None  # Dask's 65536 made counting 1.7x slower
+    assert threads == "1"  # the rest of Dask's worker environment stays
