@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 LOCAL_WORKERS_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 """Dask config for the workers of ``local:N``. Dask's nanny starts its workers with glibc's
 ``MALLOC_TRIM_THRESHOLD_=65536``, which fixes the mmap threshold at 128 KiB: every image-sized array is then
-a fresh mmap, page-faulted in, and counting an image took 1.7x as long (bench/bench_cluster.py). Unset, the
+a fresh mmap, page-faulted in, and an image took 1.3-1.7x as long to count (bench/bench_cluster.py). Unset, the
 workers' malloc is the one a plain ``cellcounter count`` has (a variable set in this environment still wins)."""
 
 
