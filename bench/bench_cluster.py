@@ -162,7 +162,8 @@ def _rss(process: psutil.Process) -> int:
 
 
 def report(runs: list[Run], n: int, model: str, rounds: int) -> str:
-    plain, one, two = (next(r for r in runs if r.label == label) for label in ("plain --threads 1", "local:1", "local:2"))
+    by_label = {run.label: run for run in runs}
+    plain, one, two = by_label["plain --threads 1"], by_label["local:1"], by_label["local:2"]
     naive = (one.batch_s - plain.batch_s) / n * 1000
     overhead = one.outside_ms(n) - plain.outside_ms(n)
     best = f", the best of {rounds} interleaved rounds each" if rounds > 1 else ""
@@ -190,7 +191,7 @@ def report(runs: list[Run], n: int, model: str, rounds: int) -> str:
         f"- local:2 / local:1: {one.batch_s / two.batch_s:.2f}x",
         f"- local:2 / plain --threads 1: {plain.batch_s / two.batch_s:.2f}x",
     ]
-    threads2 = next((r for r in runs if r.label == "plain --threads 2"), None)
+    threads2 = by_label.get("plain --threads 2")
     if threads2 is not None:
         lines.append(f"- local:2 / plain --threads 2: {threads2.batch_s / two.batch_s:.2f}x")
     lines.append(f"- cluster start-up and shutdown (wall minus batch, local:1 minus plain): "
