@@ -8,16 +8,21 @@ local cluster of 1 and of 2 workers, all with ``--threads 1`` per process
 workers). For each run it prints, in one Markdown table: the wall time of
 the whole command, the batch time (from the ``Counting N image(s)`` line to
 the last image's progress line: the cluster's start-up, the model load and
-the workbook written are outside it), images/s, the scheduler overhead per
-image (the batch time at 1 worker minus the plain one, over the images) and
-the client process's RSS (sampled every 50 ms; the values when the batch
-starts, at its middle image and at its last, and the peak: flat means the
-client does not grow with the batch). A local cluster's scheduler runs in the
-client process, so its memory is in the client's RSS; the workers' is shown
-apart. Then the ratios, the total cell counts of every run (the same when
-the cluster counts what the plain CLI counts) and the load average.
+the workbook written are outside it), images/s, the median ``count_image``
+seconds per image (the Images sheet's ``seconds``), the time per image each
+counting process spent outside ``count_image`` (reading, scheduling, sending
+the result) and the client process's RSS (sampled every 50 ms; the values
+when the batch starts, at its middle image and at its last, and the peak:
+flat means the client does not grow with the batch). A local cluster's
+scheduler runs in the client process, so its memory is in the client's RSS;
+the workers' is shown apart. Then the scheduler overhead per image (local:1
+minus plain, outside ``count_image`` and from the batch times alone), the
+ratios, the total cell counts of every run (the same when the cluster counts
+what the plain CLI counts) and the load average. ``--repeat R`` runs the
+commands R times, interleaved, and keeps each one's fastest batch (a shared
+machine's load changes between runs).
 
-    .venv/bin/python bench/bench_cluster.py [--images 200] [--model classical] [--keep DIR]
+    .venv/bin/python bench/bench_cluster.py [--images 200] [--model classical] [--repeat R] [--keep DIR]
 """
 
 from __future__ import annotations
