@@ -14,6 +14,8 @@ def add_parser(sub: Any) -> None:
                         help="open the window offscreen, count a sample image, exit 0 when all works")
     parser.add_argument("--screenshot", metavar="PNG", help="count the sample images and save a picture "
                         "of the window to PNG")
+    parser.add_argument("--screenshot-size", metavar="WxH", help="the window's size in the screenshot, "
+                        "e.g. 1366x768 (default 1500x950)")
     parser.set_defaults(run=run)
 
 

@@ -23,6 +23,26 @@ from ..errors import CellCounterError
 log = logging.getLogger(__name__)
 
 SELF_TEST_TIMEOUT_S = 180.0
+SCREENSHOT_SIZE = "1500x950"
+MIN_SCREENSHOT, MAX_SCREENSHOT = (640, 480), (7680, 4320)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1366x768"`` as ``(1366, 768)``; `CellCounterError` naming the allowed range otherwise.
+
+    Examples
+    --------
+    >>> parse_size("1920x1080"), parse_size(" 1366 X 768 ")
+    ((1920, 1080), (1366, 768))
+    """
+    parts = str(text).lower().replace(" ", "").split("x")
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        raise CellCounterError(f"--screenshot-size must be WIDTHxHEIGHT in pixels such as 1366x768, got {text!r}")
+    width, height = int(parts[0]), int(parts[1])
+    if not (MIN_SCREENSHOT[0] <= width <= MAX_SCREENSHOT[0] and MIN_SCREENSHOT[1] <= height <= MAX_SCREENSHOT[1]):
+        raise CellCounterError(f"--screenshot-size must be between {MIN_SCREENSHOT[0]}x{MIN_SCREENSHOT[1]} and "
+                               f"{MAX_SCREENSHOT[0]}x{MAX_SCREENSHOT[1]}, got {text!r}")
+    return width, height
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="open the window offscreen, count a sample image, exit 0 when all works")
     parser.add_argument("--screenshot", metavar="PNG", help="count the sample images, save a picture of the "
                         "window to PNG and quit (for the documentation)")
+    parser.add_argument("--screenshot-size", metavar="WxH", default=SCREENSHOT_SIZE,
+                        help=f"the window's size in the screenshot, e.g. 1366x768 (default {SCREENSHOT_SIZE})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    shot_size: tuple[int, int] | None = None
+    if getattr(args, "screenshot", None):
+        try:
+            shot_size = parse_size(getattr(args, "screenshot_size", None) or SCREENSHOT_SIZE)
+        except CellCounterError as exc:
+            print(f"cellcounter gui: error: {exc}", file=sys.stderr)
+            return 2
     if args.self_test and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
             and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -81,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         if args.self_test:
             return self_test(app, window)
         if args.screenshot:
-            return screenshot(app, window, Path(args.screenshot))
+            return screenshot(app, window, Path(args.screenshot), shot_size or parse_size(SCREENSHOT_SIZE))
         if not open_start_project(window, args.project):
             session.new_project()
         window.show()
@@ -166,29 +195,58 @@ def self_test(app: object, window: object) -> int:
             window.close()  # type: ignore[attr-defined]
 
 
-def screenshot(app: object, window: object, path: Path) -> int:
-    """Count the bundled samples in a temporary project and save a picture of the window."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QDockWidget
+def screenshot(app: object, window: object, path: Path, size: tuple[int, int] = (1500, 950),
+               images: Sequence[Path] | None = None) -> int:
+    """Count ``images`` (default: the bundled samples) in a temporary project and save a picture of the window.
+
+    The window is ``size`` (width, height) pixels, docks laid out as the
+    window lays them out for that size; 1 when counting did not finish, the
+    window could not take that size or the picture was not written.
+    """
+    from PySide6.QtCore import QSize
 
     from .resources import sample_images
 
     session = window.session  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory(prefix="cellcounter-shot-") as folder:
-        window.resize(1500, 950)  # type: ignore[attr-defined]
         window.show()  # type: ignore[attr-defined]
+        window.resize(QSize(*size))  # type: ignore[attr-defined]
         session.new_project(Path(folder) / "Sample project")
-        window.actions.add_paths(sample_images())  # type: ignore[attr-defined]
+        window.actions.add_paths(list(images) if images is not None else sample_images())  # type: ignore[attr-defined]
         done = _wait(app, lambda: not session.busy and all(e.state != "new" for e in session.project.images), 300)
         busiest = max(session.project.images, key=lambda e: e.count or 0)
         session.set_current(busiest.id)
         window.tabs.setCurrentWidget(window.cells)  # type: ignore[attr-defined]
-        docks = [window.findChild(QDockWidget, "dock_images"), window.findChild(QDockWidget, "dock_detection")]
-        window.resizeDocks(docks, [270, 330], Qt.Orientation.Horizontal)  # type: ignore[attr-defined]
+        window.resize(QSize(*size))  # type: ignore[attr-defined]
+        _wait(app, lambda: False, 0.5)
+        _share_right_column(window)
         _wait(app, lambda: False, 1.0)
+        shown = window.size()  # type: ignore[attr-defined]
+        if (shown.width(), shown.height()) != tuple(size):
+            print(f"screenshot: the window is {shown.width()}x{shown.height()}, not {size[0]}x{size[1]} "
+                  "(a screen smaller than that, or a larger minimum size)", file=sys.stderr)
+            done = False
         window.grab().save(str(path))  # type: ignore[attr-defined]
         window.close()  # type: ignore[attr-defined]
     return 0 if done and path.is_file() else 1
+
+
+def _share_right_column(window: object) -> None:
+    """Detection as tall as its fields need (at most 55 % of the column, less on a small screen so that
+    This image shows its histogram whole, never under 200 px), This image the rest."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
+    detection = window.findChild(QDockWidget, "dock_detection")  # type: ignore[attr-defined]
+    this_image = window.findChild(QDockWidget, "dock_this_image")  # type: ignore[attr-defined]
+    if detection is None or this_image is None:
+        return
+    column = detection.height() + this_image.height()
+    wanted = min(window.controls.sizeHint().height() + 30, int(column * 0.55))  # type: ignore[attr-defined]
+    summary = window.summary.minimumSizeHint().height() + 60  # type: ignore[attr-defined]
+    wanted = max(200, min(wanted, column - summary))
+    window.resizeDocks([detection, this_image], [wanted, column - wanted],  # type: ignore[attr-defined]
+                       Qt.Orientation.Vertical)
 
 
 if __name__ == "__main__":

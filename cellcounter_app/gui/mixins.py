@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
 
 MIN_COLUMN_PX = 56
+
+
+class MiddleElided(QStyledItemDelegate):
+    """Cells whose text is cut in the middle: a long file name keeps its start and its end (``a_lo…B07.tif``)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class CopyableTable:
@@ -27,7 +37,6 @@ class CopyableTable:
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
-        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long name keeps its start and its end
 
     def fit_headers(self, minimum: int = MIN_COLUMN_PX, *, shrink: bool = False) -> None:
         """Make every column at least as wide as its title with the sort arrow (``shrink``: exactly that)."""

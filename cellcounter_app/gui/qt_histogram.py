@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QWidget
 
 MAX_BINS = 60
@@ -35,7 +35,20 @@ def bin_count(values: np.ndarray, max_bins: int = MAX_BINS) -> int:
     return int(min(max(fd, sturges, 1), max_bins))
 
 
-class QtSizeHistogram(pg.PlotWidget):
+class PanelPlot(pg.PlotWidget):
+    """A plot for a scrolling side panel: it asks for its minimum height and takes the room left.
+
+    A scroll area sizes a panel whose labels wrap by its preferred height; a
+    plot view's own (about 480 px) made *This image* and *Markers* scroll with
+    the plot cut off even on a full-HD screen.
+    """
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), max(self.minimumHeight(), 100))
+
+
+class QtSizeHistogram(PanelPlot):
     """Distribution of one size measurement of the cells of an image.
 
     The title gives the number of cells and the median, which is also drawn

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from ..project import Project
 from .images_table_model import COLUMNS, ImagesSortProxy, ImagesTableModel
-from .mixins import CopyableTable
+from .mixins import CopyableTable, MiddleElided
 
 
 class QtImagesTable(CopyableTable, QTableView):
@@ -37,6 +37,8 @@ class QtImagesTable(CopyableTable, QTableView):
         header.setStretchLastSection(True)
         header.resizeSection(COLUMNS.index("image"), 180)
         self.fit_headers()
+        self._names = MiddleElided(self)
+        self.setItemDelegateForColumn(COLUMNS.index("image"), self._names)
         self._model.headerDataChanged.connect(lambda *_: self.fit_headers())
         self._quiet = False
         self._last_selected: str | None = None

@@ -39,6 +39,7 @@ from ..markers.setup import (
 from ..project import COUNTED, STALE
 from .mixins import DeferredRefresh
 from .overlay_items import POSITIVE_COLOR
+from .qt_histogram import PanelPlot
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class QtMarkersPanel(DeferredRefresh, QWidget):
         self.counts.setObjectName("marker_counts")
         self.counts.setWordWrap(True)
         layout.addWidget(self.counts)
-        self.plot = pg.PlotWidget()
+        self.plot = PanelPlot()
         self.plot.setMinimumHeight(140)
         self.plot.setLabel("left", "cells")
         for axis in ("left", "bottom"):

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from ..errors import CellCounterError
 from ..inference import list_models
 from .qt_worker import QtWorker
+from .qt_histogram import PanelPlot
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class QtTrainingPanel(QWidget):
         self.legend.setObjectName("training_legend")
         self.legend.setToolTip("The legend sits above the plot so that it never hides a curve")
         layout.addWidget(self.legend)
-        self.plot = pg.PlotWidget()
+        self.plot = PanelPlot()
         self.plot.setMinimumHeight(150)
         self.plot.setLabel("bottom", "step")
         self.loss_curve = self.plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=1.5), name="training loss")

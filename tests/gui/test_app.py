@@ -38,3 +38,27 @@ def test_the_window_reopens_the_last_project_and_falls_back_when_it_is_gone(qtbo
     window = open_window(qtbot)
     assert not open_start_project(window, None) and window.session.project is None
     close_window(window)
+
+
+def test_a_screenshot_is_taken_at_the_size_asked_for(qtbot, tmp_path):
+    from PIL import Image
+    from PySide6.QtWidgets import QApplication
+    from synthetic_images import disc_image, grid_centres, write_png
+    from window_helpers import close_window, open_window
+
+    from cellcounter_app.gui.app import screenshot
+
+    image, _ = disc_image(centres=grid_centres(6))
+    shot = tmp_path / "window.png"
+    window = open_window(qtbot, default_model="classical")
+    assert screenshot(QApplication.instance(), window, shot, (1366, 768), [write_png(tmp_path / "img.png", image)]) == 0
+    with Image.open(shot) as picture:
+        assert picture.size == (1366, 768)
+    close_window(window)
+
+
+def test_a_screenshot_size_that_is_not_width_x_height_is_a_usage_error(capsys):
+    assert main(["gui", "--screenshot", "x.png", "--screenshot-size", "big"]) == 2
+    assert "--screenshot-size must be WIDTHxHEIGHT" in capsys.readouterr().err
+    assert main(["gui", "--screenshot", "x.png", "--screenshot-size", "100x100"]) == 2
+    assert "between 640x480 and 7680x4320" in capsys.readouterr().err

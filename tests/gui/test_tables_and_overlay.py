@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from synthetic_images import disc_image, write_png
 from window_helpers import click_image, close_window, drop, make_images, open_window, viewport_point, wait_counted
 
@@ -37,7 +37,12 @@ def test_titles_are_whole_and_long_names_keep_both_ends(qtbot, window, tmp_path)
     assert _titles_fit(window.results) == [] and _titles_fit(window.browser) == []
     assert _titles_fit(window.cells) == []
     for table in (window.browser, window.results):
-        assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+        column = table.table_model.header(0)
+        assert column == "image"
+        option = QStyleOptionViewItem()
+        table.itemDelegateForColumn(0).initStyleOption(option, table.model().index(0, 0))
+        assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+        assert table.itemDelegateForColumn(6) is None  # other columns keep their end ("cFos+ 34 (28.3%)")
     model = window.browser.table_model
     tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert tip == str(window.session.project.images[0].path) and tip.endswith(long_name)
