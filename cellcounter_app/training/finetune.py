@@ -29,6 +29,9 @@ from .config import MULTICLASS_LOSSES, TrainConfig
 from .data import Sample, rescale_to_diameter
 from .export_onnx import export_onnx
 from .loop import FinishedReport, train
+from .recalibrate import set_postprocess
+from .scale_calibration import array_image
+from .stain_calibration import FLOORS, best_floor, detections, f1_at
 from .validate import predict_probability, validation_params
 
 DEFAULT_DIAMETER = 20.0
@@ -166,8 +169,34 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
     }
     card_path = request.out.with_suffix(".json")
     atomic_write_bytes(card_path, json.dumps(card, indent=2, default=str).encode())
+    floor = stain_floor(OnnxModel(model_path, use_gpu=False), [*request.train, *request.val], diameter)
+    if floor is not None and floor != cal.params.min_stain:
+        set_postprocess(model_path, {"min_stain": floor},
+                        "chosen on the annotated images this model was trained and validated on (best F1)")
     OnnxModel(model_path, use_gpu=False)  # the engine reads it back
     yield FineTuneResult(model_path, weights_path, card_path, finished, cal.f1, base_f1, cal.threshold_best_f1)
+
+
+STAIN_IMAGES = 30
+"""At most this many annotated images choose a trained model's ``min_stain``."""
+
+
+def stain_floor(model: OnnxModel, samples: list[Sample], diameter: float) -> float | None:
+    """The ``min_stain`` with the best F1 on the lab's own annotated images (None when there are none).
+
+    What counts as clearly stained is the lab's rule, not the model's: every
+    real annotated image (train and validation, at most `STAIN_IMAGES`; the
+    generated ones do not speak for the lab) is counted once through the
+    engine at its labels' diameter and the floor is chosen on all of them
+    (`stain_calibration`).
+    """
+    real = [s for s in samples if not s.source.startswith("synthetic")][:STAIN_IMAGES]
+    if not real:
+        return None
+    pairs = [(array_image(np.moveaxis(s.image, 0, -1).squeeze(-1) if s.image.shape[0] == 1
+                          else np.moveaxis(s.image, 0, -1), s.name), s.labels) for s in real]
+    found = detections(model, pairs)
+    return best_floor({"lab": {t: f1_at(found, t) for t in FLOORS}}, prefer=model.meta.default_params().min_stain)
 
 
 def _canonical(sample: Sample, diameter: float) -> Sample:

@@ -36,3 +36,25 @@ def test_unstained_somata_are_drawn_but_not_labelled():
     assert unlabelled.any()
     assert image[0][unlabelled].mean() < 0.5 * plain[0][unlabelled].mean()
     assert np.array_equal(np.unique(labels), np.arange(labels.max() + 1))
+
+
+def test_a_lab_that_counts_only_stained_cells_gets_a_stain_floor_from_its_own_annotations():
+    from cellcounter_app.inference import load_model
+    from cellcounter_app.training.data import make_sample
+    from cellcounter_app.training.finetune import stain_floor
+
+    rows, cols = np.mgrid[:160, :160]
+    image = np.full((160, 160), 20.0)
+    labels = np.zeros((160, 160), np.int32)
+    for i, (r, c) in enumerate([(30, 30), (30, 110), (110, 30), (110, 110), (70, 70)]):
+        disc = (rows - r) ** 2 + (cols - c) ** 2 <= 100
+        if i < 3:  # stained and annotated
+            image[disc] = 200.0
+            labels[disc] = i + 1
+        else:  # unstained: visible, not annotated
+            image[disc] = 32.0
+    image += np.random.default_rng(0).normal(0, 2.0, image.shape)
+    sample = make_sample(image[None], labels, "lab/a", "lab")
+    floor = stain_floor(load_model("nuclei", use_gpu=False), [sample], 20.0)
+    assert floor is not None and floor >= 6.0  # the unstained discs stand ~5.7 noise units above the background
+    assert stain_floor(load_model("classical"), [], 20.0) is None
