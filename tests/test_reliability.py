@@ -53,3 +53,17 @@ def test_an_unsure_size_estimate_and_hesitant_outlines_are_reasons():
     assert flag == "check"
     assert "uncertain outlines (100% of cell pixels near the threshold)" in reasons
     assert "size estimate unsure (confidence 0.25)" in reasons
+
+
+def test_the_count_table_says_which_images_to_check_by_eye(tmp_path, capsys):
+    from cellcounter_app.cli import main
+    from tests.synthetic_images import write_png
+
+    for name, value, noise in (("bright.png", 200, 3.0), ("faint.png", 60, 8.0)):
+        image, _ = disc_image(shape=(200, 200), centres=grid_centres(16, (200, 200), spacing=45), radius=10,
+                              value=value, background=20, noise=noise)
+        write_png(tmp_path / "in" / name, image)
+    assert main(["count", str(tmp_path / "in"), "--out", str(tmp_path / "c.xlsx"), "--quiet"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.endswith(")") or " ok" in line}
+    assert rows["bright.png"].rstrip().endswith("ok")
+    assert "check by eye: faint cells (median stain" in rows["faint.png"]

@@ -240,4 +240,7 @@ def _status(result: ImageResult, markers: list[str]) -> str:
     if not result.ok:
         return result.error
     flags = [f"{name}: {result.summary[f'{name}_flag']}" for name in markers if result.summary.get(f"{name}_flag")]
-    return "; ".join(["ok", *flags, *([str(result.params["note"])] if result.params.get("note") else [])])
+    first = "ok"
+    if result.params.get("reliability") == "check":
+        first = f"check by eye: {result.params.get('reliability_reasons') or 'unsure'}"
+    return "; ".join([first, *flags, *([str(result.params["note"])] if result.params.get("note") else [])])
