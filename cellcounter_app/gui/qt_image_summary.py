@@ -72,6 +72,7 @@ class QtImageSummary(DeferredRefresh, QWidget):
     def refresh(self) -> None:
         self.refresh_started()
         project, image_id = self.session.project, self.session.current
+        self.histogram.setVisible(project is not None and bool(image_id))  # no empty plot before any image
         if project is None or not image_id:
             for label in (self.count, self.detail, self.density, self.size, self.diameter, self.made_by):
                 label.setText("")

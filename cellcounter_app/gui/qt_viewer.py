@@ -28,6 +28,7 @@ ZOOM_STEP = 1.25
 EMPTY_HINT = "Drop a folder of images here,\nor File → Add folder"
 """What the viewer says while there is no image to show."""
 HINT_STYLE = ("QLabel#viewer_hint { border: 2px dashed palette(mid); border-radius: 14px; margin: 28px;"
+              " background: palette(window); background-clip: margin;"
               " padding: 24px; color: palette(window-text); }")
 NOTE_STYLE = "QLabel#viewer_note { background: #5a4a12; color: #ffffff; padding: 3px 8px; }"
 
@@ -120,7 +121,6 @@ class QtImageViewer(QWidget):
         self._note.setWordWrap(True)
         self._note.hide()
         self._hint.setParent(self._graphics)  # over the view, outside any layout: the view keeps its size
-        self._hint.setAutoFillBackground(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -129,7 +129,7 @@ class QtImageViewer(QWidget):
         layout.addWidget(self._graphics, 1)
         self.set_lut("grey")
         self.set_mode("view")
-        self.set_image(None)
+        self._show_message(EMPTY_HINT)
 
     def _build_toolbar(self) -> None:
         self._toolbar = QToolBar(self)
@@ -189,12 +189,7 @@ class QtImageViewer(QWidget):
             self._image.clear()
             self._set_channel_names([])
             self._set_levels(0.0, 1.0)
-            self._hint.setText(message)
-            self._hint.setGeometry(self._graphics.rect())
-            self._hint.show()
-            self._hint.raise_()
-            self._set_tools_enabled(False)
-            self.set_note("")
+            self._show_message(message)
             return
         self._hint.hide()
         self._set_tools_enabled(True)
@@ -215,6 +210,15 @@ class QtImageViewer(QWidget):
         self._show()
         if fit:
             self.fit()
+
+    def _show_message(self, message: str) -> None:
+        """Cover the view with ``message``: there is no image to show."""
+        self._hint.setText(message)
+        self._hint.setGeometry(self._graphics.rect())
+        self._hint.show()
+        self._hint.raise_()
+        self._set_tools_enabled(False)
+        self.set_note("")
 
     def message(self) -> str:
         """What the viewer says in place of an image ("" while an image is shown)."""

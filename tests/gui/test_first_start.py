@@ -21,6 +21,7 @@ def test_an_empty_window_says_what_to_do(window):
     viewer = window.viewer
     assert "Drop a folder of images here" in viewer.message() and "File → Add folder" in viewer.message()
     assert not viewer.auto_contrast_action.isEnabled() and not viewer.fit_action.isEnabled()
+    assert not window.summary.histogram.isVisible()
     assert "no model loaded" not in window.status.device.text()
     assert "ONNX Runtime" in window.status.device.text()
     diameter = window.controls.diameter
@@ -37,6 +38,7 @@ def test_images_are_listed_in_natural_name_order(qtbot, window, tmp_path):
     names = {e.id: e.name for e in window.session.project.images}
     assert [names[i] for i in window.browser.shown_image_ids()] == ["a1.png", "a2.png", "a10.png", "B3.png"]
     assert window.viewer.message() == ""
+    qtbot.waitUntil(lambda: window.summary.histogram.isVisible())
 
 
 def test_an_unreadable_image_says_why_in_the_viewer(qtbot, window, tmp_path):
