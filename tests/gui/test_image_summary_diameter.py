@@ -38,7 +38,7 @@ def test_the_diameter_used_and_its_source_are_shown(qtbot, window, tmp_path):
     assert match, text
     assert int(match[1]) == round(params["diameter_px"])
     assert float(match[2]) == pytest.approx(params["diameter_confidence"], abs=0.05)
-    assert window.controls.estimate.text() == f"this image: {text}"
+    qtbot.waitUntil(lambda: window.controls.estimate.text() == f"this image: {text}")  # Detection refreshes after
 
     assert recount_with(qtbot, window, "30px") == "30 px (set in px)"
     assert recount_with(qtbot, window, "model") == "the model's own size (not rescaled)"
