@@ -90,3 +90,22 @@ def test_real_looking_cells_keep_their_count_and_carry_their_stain():
                              size=SizeSetting(20.0, "px"), keep_arrays=False)
         assert result.summary["count"] == 16, name
         assert np.all(result.cells["stain"] > 10.0), name
+
+
+def _haze(seed=0):
+    """Nuclei blurred far past recognition (sigma 12 on 8-px nuclei) over a camera background."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(seed)
+    field = np.zeros((384, 384), np.float32)
+    field[tuple(rng.integers(0, 384, (2, 90)))] = 1.0
+    blurred = ndi.gaussian_filter(ndi.gaussian_filter(field, 4.0) * 1e5, 12.0) + 300.0
+    return np.clip(rng.poisson(blurred), 0, 65535).astype(np.uint16)
+
+
+@pytest.mark.parametrize("name", ["nuclei", "cells", "classical"])
+def test_what_is_found_in_an_out_of_focus_haze_is_flagged_for_checking(name):
+    result = count_image(_loaded(_haze()), load_model(name, use_gpu=False, threads=1), keep_arrays=False)
+    if result.summary["count"]:
+        assert result.params["reliability"] == "check"
+        assert "faint cells" in result.params["reliability_reasons"]
