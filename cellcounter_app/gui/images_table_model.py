@@ -1,7 +1,10 @@
 """The per-image results table: a Qt table model that is a view of a `Project`.
 
 One row per image of the project, in the project's order; the model listens to
-the project's events and updates only the rows that changed.  Sorting is left
+the project's events and updates only the rows that changed.  A count the
+pipeline flagged as unsure (``reliability`` "check" in its parameters, see
+`cellcounter_app.reliability`) says ``check`` in the reliability column and
+carries a warning mark before its name, with the reasons on hover.  Sorting is left
 to `ImagesSortProxy`, which compares the numbers themselves (not their text)
 and keeps empty cells last in either order.
 """
@@ -17,24 +20,31 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPointF,
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QPolygonF
 
 from ..project import Project
-from ..project.entry import ERROR, MISSING, STALE, ImageEntry
+from ..project.entry import COUNTED, ERROR, MISSING, STALE, ImageEntry
+from ..reliability import CHECK
 from .counted_values import counted_summary
 
-COLUMNS = ("image", "group", "count", "corrected", "density", "mean area", "positive", "model", "status")
+COLUMNS = ("image", "group", "count", "corrected", "density", "mean area", "positive", "model", "status",
+           "reliability")
 NUMERIC = frozenset({"count", "corrected", "density", "mean area", "positive"})
 PERCENT_SUFFIX = "_percent_positive"
 IMAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """Role under which every cell of a row gives the image id."""
 WARNING_COLOUR = QColor("#c0392b")
+CHECK_COLOUR = QColor("#d68910")
+"""Amber: a count to check by eye (not an error)."""
 _DISPLAY, _TOOLTIP = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ToolTipRole)
 _ALIGNMENT, _FOREGROUND = int(Qt.ItemDataRole.TextAlignmentRole), int(Qt.ItemDataRole.ForegroundRole)
-_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _FOREGROUND, int(IMAGE_ID_ROLE)})
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _FOREGROUND, _DECORATION, int(IMAGE_ID_ROLE)})
+_ICON: list[QIcon] = []
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -62,6 +72,41 @@ def marker_text(summary: dict[str, Any]) -> str:
             count = _number(summary.get(f"{name}_positive"))
             parts.append(f"{name}+ {int(count) if count is not None else '?'} ({percent:.1f}%)")
     return " · ".join(parts)
+
+
+def reliability_of(entry: ImageEntry) -> tuple[str, str]:
+    """``(flag, reasons)`` of a counted image (``("", "")`` when it has no count to judge).
+
+    The flag is that of the last count (a changed image keeps it until it is recounted).
+    """
+    if entry.status not in (COUNTED, STALE):
+        return "", ""
+    flag = str(entry.params_used.get("reliability") or "")
+    return flag, str(entry.params_used.get("reliability_reasons") or "") if flag == CHECK else ""
+
+
+def check_text(reasons: str) -> str:
+    """What a flagged count says on hover: ``check by eye: faint cells (...)``."""
+    return f"check by eye: {reasons or 'the count is unsure'}"
+
+
+def check_icon() -> QIcon:
+    """A small amber warning triangle (drawn once, when first shown)."""
+    if not _ICON:
+        size = 16
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(CHECK_COLOUR.darker(130), 1))
+        painter.setBrush(CHECK_COLOUR)
+        painter.drawPolygon(QPolygonF([QPointF(8, 1.5), QPointF(15, 14.5), QPointF(1, 14.5)]))
+        painter.setPen(QPen(QColor("white"), 2))
+        painter.drawLine(QPointF(8, 5.5), QPointF(8, 9.5))
+        painter.drawPoint(QPointF(8, 12.2))
+        painter.end()
+        _ICON.append(QIcon(pixmap))
+    return _ICON[0]
 
 
 def natural_key(text: str) -> tuple[tuple[int, Any], ...]:
@@ -220,8 +265,14 @@ class ImagesTableModel(QAbstractTableModel):
         if role == _ALIGNMENT:
             return _RIGHT if column in NUMERIC else None
         if role == _FOREGROUND:
-            warn = column == "status" and self._entry(row).status in (ERROR, MISSING)
-            return QBrush(WARNING_COLOUR) if warn else None
+            if column == "status" and self._entry(row).status in (ERROR, MISSING):
+                return QBrush(WARNING_COLOUR)
+            if column == "reliability" and reliability_of(self._entry(row))[0] == CHECK:
+                return QBrush(CHECK_COLOUR)
+            return None
+        if role == _DECORATION:
+            flagged = column == "image" and reliability_of(self._entry(row))[0] == CHECK
+            return check_icon() if flagged else None
         return self._ids[row]
 
     # -- values ---------------------------------------------------------------
@@ -246,6 +297,8 @@ class ImagesTableModel(QAbstractTableModel):
             return _number(percents[0]) if percents else None
         if name == "model":
             return f"{entry.model.name} {entry.model.version}".strip() if entry.model else ""
+        if name == "reliability":
+            return reliability_of(entry)[0]
         return entry.status
 
     def _counted(self, entry: ImageEntry) -> dict[str, Any]:
@@ -274,8 +327,12 @@ class ImagesTableModel(QAbstractTableModel):
         return natural_key(value) if value else None
 
     def _tooltip(self, entry: ImageEntry, column: str) -> str | None:
-        if column == "image":
-            return str(entry.path)
+        if column in ("image", "reliability"):
+            flag, reasons = reliability_of(entry)
+            check = check_text(reasons) if flag == CHECK else ""
+            if column == "reliability":
+                return check or None
+            return f"{entry.path}\n{check}" if check else str(entry.path)
         if column == "corrected" and entry.is_corrected:
             return self._correction_text(entry)
         if column == "status":

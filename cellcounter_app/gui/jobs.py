@@ -25,6 +25,7 @@ from ..markers.score import applicable, marker_planes, score_image
 from ..pipeline import CountRequest, ImageCounted, ImageStarted, count_batch, default_model_name, recount
 from ..postprocess.size import SizeSetting, derive_params
 from ..project import Project
+from ..reliability import reliability_params
 from ..results import ImageResult
 from ..markers.setup import marker_specs
 
@@ -205,7 +206,9 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
     """Post-process the cached probability map with new parameters, exactly as a full count would.
 
     The cell size and the network scale of the last count are kept, so the
-    labels equal those a new batch count would give.
+    labels equal those a new batch count would give; the reliability flag is
+    measured again on the new cells (a higher ``min_stain`` may leave only
+    clearly stained ones).
     """
     base = request.result
     if base.probability is None:
@@ -223,4 +226,5 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
                                  params={**params.to_dict(), **kept})
     if setup.markers:
         score_image(result, labels, marker_planes(request.image, setup.markers, None), setup.markers)
+    result.params.update(reliability_params(cells, labels, base.probability, result.params))
     return result

@@ -1,4 +1,4 @@
-"""The THIS IMAGE panel: the current image's count, how it was made, and its size histogram."""
+"""The THIS IMAGE panel: the current image's count, how sure it is, how it was made, and its size histogram."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from ..reliability import CHECK
 from .counted_values import counted_summary
+from .images_table_model import CHECK_COLOUR, check_text
 from .mixins import DeferredRefresh
 from ..project import ERROR, MISSING, NEW, STALE
 from .qt_histogram import QtSizeHistogram
@@ -42,16 +44,23 @@ class QtImageSummary(DeferredRefresh, QWidget):
         self.diameter.setToolTip("The cell diameter this image was counted with, and where it came from: "
                                  "estimated per image (auto, with how sure the estimate is), set in px or µm, "
                                  "or the model's own size")
+        self.reliability = QLabel()
+        self.reliability.setObjectName("image_reliability")
+        self.reliability.setWordWrap(True)
+        self.reliability.setToolTip("Whether the count can be trusted as it is. \"check by eye\" when the image "
+                                    "gives the model reasons to be unsure: faint cells, outlines near the "
+                                    "threshold, or an unsure size estimate")
         self.made_by = QLabel()
         self.made_by.setWordWrap(True)
         self.detail.setWordWrap(True)
-        for label in (self.detail, self.density, self.size, self.diameter, self.made_by):
+        for label in (self.detail, self.density, self.size, self.diameter, self.reliability, self.made_by):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Count", self.count)
         form.addRow("", self.detail)
         form.addRow("Density", self.density)
         form.addRow("Mean size", self.size)
         form.addRow("Cell diameter", self.diameter)
+        form.addRow("Reliability", self.reliability)
         form.addRow("Made by", self.made_by)
         layout.addLayout(form)
         self.histogram = QtSizeHistogram()
@@ -74,7 +83,8 @@ class QtImageSummary(DeferredRefresh, QWidget):
         project, image_id = self.session.project, self.session.current
         self.histogram.setVisible(project is not None and bool(image_id))  # no empty plot before any image
         if project is None or not image_id:
-            for label in (self.count, self.detail, self.density, self.size, self.diameter, self.made_by):
+            for label in (self.count, self.detail, self.density, self.size, self.diameter, self.reliability,
+                          self.made_by):
                 label.setText("")
             self.histogram.set_values(np.empty(0), "px")
             return
@@ -83,7 +93,7 @@ class QtImageSummary(DeferredRefresh, QWidget):
         if status in (NEW, MISSING, ERROR):
             self.count.setText({NEW: "not counted", MISSING: "file missing", ERROR: "error"}[status])
             self.detail.setText(entry.error if status == ERROR else "")
-            for label in (self.density, self.size, self.diameter, self.made_by):
+            for label in (self.density, self.size, self.diameter, self.reliability, self.made_by):
                 label.setText("")
             self.histogram.set_values(np.empty(0), "px")
             return
@@ -110,9 +120,17 @@ class QtImageSummary(DeferredRefresh, QWidget):
         result = self.session.result(image_id)
         params = result.params if result is not None and result.params else entry.params_used
         self.diameter.setText(diameter_text(params, entry.summary.get("pixel_size_um")))
+        self._reliability(params)
         model = entry.model
         self.made_by.setText(f"{model.name} {model.version} · {entry.timestamp}" if model else "")
         self._histogram(image_id)
+
+    def _reliability(self, params: dict[str, Any]) -> None:
+        """``ok``, or ``check by eye: <reasons>`` in amber (nothing for a count made before the flag existed)."""
+        flag = str(params.get("reliability") or "")
+        check = flag == CHECK
+        self.reliability.setText(check_text(str(params.get("reliability_reasons") or "")) if check else flag)
+        self.reliability.setStyleSheet(f"color: {CHECK_COLOUR.name()}; font-weight: bold;" if check else "")
 
     def _histogram(self, image_id: str) -> None:
         result = self.session.result(image_id)

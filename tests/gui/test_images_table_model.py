@@ -187,9 +187,9 @@ def test_tsv_has_a_header_and_the_shown_text(project):
     project.add_point(entry.id, (50.0, 5.0))
     lines = model.rows_as_tsv([0]).splitlines()
     assert lines[0].split("\t") == ["image", "group", "count", "corrected", "density (/mm²)",
-                                    "mean area (px²)", "positive", "model", "status"]
+                                    "mean area (px²)", "positive", "model", "status", "reliability"]
     # a corrected image's mean area is measured on the cells it counts (discs of 49 px²)
-    assert lines[1].split("\t") == ["a10.tif", "exp", "3", "4*", "", "49.0", "", "nuclei 1.0.0", "counted"]
+    assert lines[1].split("\t") == ["a10.tif", "exp", "3", "4*", "", "49.0", "", "nuclei 1.0.0", "counted", ""]
     assert len(model.rows_as_tsv().splitlines()) == 4
 
 

@@ -45,7 +45,8 @@ def test_titles_are_whole_and_long_names_keep_both_ends(qtbot, window, tmp_path)
         assert table.itemDelegateForColumn(6) is None  # other columns keep their end ("cFos+ 34 (28.3%)")
     model = window.browser.table_model
     tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
-    assert tip == str(window.session.project.images[0].path) and tip.endswith(long_name)
+    path = tip.splitlines()[0]  # a count to check by eye says why on the next line
+    assert path == str(window.session.project.images[0].path) and path.endswith(long_name)
 
 
 def test_outlines_have_a_dark_halo_that_shows_on_white_cells(qtbot):
