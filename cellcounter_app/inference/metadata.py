@@ -11,6 +11,7 @@ export) and :meth:`ModelMeta.from_props` reads and validates it (engine).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
@@ -21,6 +22,14 @@ PREFIX = "cellcounter."
 SCHEMA_VERSION = 1
 OUTPUT_KINDS = ("sigmoid", "logits", "softmax")
 NORMALIZATION_KINDS = ("percentile", "scale", "none")
+MAX_INPUT_MULTIPLE = 256
+MAX_TILE_SIZE = 2048
+"""A tile of 2048² runs in about 2 GB; 60000 would ask for tens of GB on any image."""
+DIAMETER_RANGE = (2.0, 1000.0)
+"""A model's cell diameter in px, as ``--diameter`` and the classical model accept (0 = unknown)."""
+MAX_OUTPUT_CHANNEL = 63
+STRING_FIELDS = ("name", "version", "description", "architecture", "training_data", "license",
+                 "weights_sha256", "created")
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,17 @@ class Normalization:
     divisor: float = 255.0
 
     def __post_init__(self) -> None:
-        if self.kind not in NORMALIZATION_KINDS:
-            raise ModelError(f"normalization kind must be one of {NORMALIZATION_KINDS}, got {self.kind!r}")
-        if self.kind == "percentile" and not (0.0 <= self.low < self.high <= 100.0):
-            raise ModelError(f"percentiles must satisfy 0 <= low < high <= 100, got {self.low}, {self.high}")
-        if self.kind == "scale" and not self.divisor > 0:
-            raise ModelError(f"normalization divisor must be positive, got {self.divisor}")
+        if not isinstance(self.kind, str) or self.kind not in NORMALIZATION_KINDS:
+            raise _refused("normalization.kind", self.kind, f"one of {', '.join(NORMALIZATION_KINDS)}")
+        for name in ("low", "high"):
+            _check_number(f"normalization.{name}", getattr(self, name), 0.0, 100.0)
+        if self.kind == "percentile" and not self.low < self.high:
+            raise ModelError(f"normalization percentiles must satisfy 0 <= low < high <= 100,"
+                             f" got low={self.low!r}, high={self.high!r}")
+        for name in ("per_channel", "clip"):
+            if not isinstance(getattr(self, name), bool):
+                raise _refused(f"normalization.{name}", getattr(self, name), "true or false")
+        _check_number("normalization.divisor", self.divisor, 0.0, math.inf, positive=True)
 
 
 @dataclass(frozen=True)
@@ -89,20 +103,28 @@ class ModelMeta:
     created: str = ""
 
     def __post_init__(self) -> None:
+        for name in STRING_FIELDS:
+            if not isinstance(getattr(self, name), str):
+                raise _refused(name, getattr(self, name), "a string")
         if not self.name:
             raise ModelError("model metadata needs a non-empty name")
-        if self.input_channels not in (1, 3):
-            raise ModelError(f"input_channels must be 1 or 3, got {self.input_channels}")
-        if self.output not in OUTPUT_KINDS:
-            raise ModelError(f"output must be one of {OUTPUT_KINDS}, got {self.output!r}")
-        if self.input_multiple < 1 or self.tile_size < self.input_multiple:
-            raise ModelError(
-                f"tile_size ({self.tile_size}) must be at least input_multiple ({self.input_multiple}) >= 1"
-            )
-        if not (0 <= self.tile_overlap < self.tile_size // 2):
-            raise ModelError(f"tile_overlap must be in [0, tile_size/2), got {self.tile_overlap}")
-        if self.diameter_px < 0:
-            raise ModelError(f"diameter_px must be >= 0, got {self.diameter_px}")
+        if isinstance(self.input_channels, bool) or self.input_channels not in (1, 3):
+            raise _refused("input_channels", self.input_channels, "1 or 3")
+        if not isinstance(self.normalization, Normalization):
+            raise _refused("normalization", self.normalization, "an object such as {\"kind\": \"percentile\"}")
+        if not isinstance(self.output, str) or self.output not in OUTPUT_KINDS:
+            raise _refused("output", self.output, f"one of {', '.join(OUTPUT_KINDS)}")
+        _check_int("foreground_channel", self.foreground_channel, 0, MAX_OUTPUT_CHANNEL)
+        if self.boundary_channel is not None:
+            _check_int("boundary_channel", self.boundary_channel, 0, MAX_OUTPUT_CHANNEL)
+        if self.diameter_px != 0:
+            _check_number("diameter_px", self.diameter_px, *DIAMETER_RANGE, unknown="0 (unknown) or ")
+        _check_int("input_multiple", self.input_multiple, 1, MAX_INPUT_MULTIPLE)
+        _check_int("tile_size", self.tile_size, self.input_multiple, MAX_TILE_SIZE)
+        _check_int("tile_overlap", self.tile_overlap, 0, self.tile_size // 2 - 1)
+        for name in ("postprocess", "metrics"):
+            if not isinstance(getattr(self, name), dict):
+                raise _refused(name, getattr(self, name), "an object")
         self.default_params()  # validates the stored parameters
 
     def default_params(self) -> PostprocessParams:
@@ -135,7 +157,8 @@ class ModelMeta:
             except json.JSONDecodeError as exc:
                 raise ModelError(f"model metadata {key!r} is not valid JSON: {exc}") from exc
         schema = values.pop("schema", SCHEMA_VERSION)
-        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+        _check_int("schema", schema, 1, math.inf)
+        if schema > SCHEMA_VERSION:
             raise ModelError(
                 f"model metadata schema {schema!r} is newer than this CellCounter understands ({SCHEMA_VERSION})"
             )
@@ -151,3 +174,36 @@ class ModelMeta:
             return cls(**values)
         except TypeError as exc:
             raise ModelError(f"model metadata has a value of the wrong type: {exc}") from exc
+
+
+def has_metadata(props: Mapping[str, str]) -> bool:
+    """Whether ``metadata_props`` hold any ``cellcounter.*`` key (else every default is used)."""
+    return any(key.startswith(PREFIX) for key in props)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _refused(name: str, value: Any, allowed: str) -> ModelError:
+    return ModelError(f"{name} must be {allowed}, got {_show(value)}")
+
+
+def _check_int(name: str, value: Any, low: float, high: float) -> None:
+    """Raise `ModelError` unless ``value`` is an int (not a bool) in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        allowed = f"an integer >= {low}" if high == math.inf else f"an integer from {low} to {high}"
+        raise _refused(name, value, allowed)
+
+
+def _check_number(name: str, value: Any, low: float, high: float, *, positive: bool = False,
+                  unknown: str = "") -> None:
+    """Raise `ModelError` unless ``value`` is a finite number in [low, high] (> low when ``positive``)."""
+    number = not isinstance(value, bool) and isinstance(value, (int, float))
+    if not number or not math.isfinite(value) or not (low < value if positive else low <= value) or value > high:
+        if positive and high == math.inf:
+            allowed = f"a finite number > {low:g}"
+        else:
+            allowed = f"a finite number from {low:g} to {high:g}"
+        raise _refused(name, value, unknown + allowed)

@@ -11,7 +11,7 @@ from scipy import special
 
 from ..errors import ModelError
 from .channels import adapt_channels
-from .metadata import ModelMeta
+from .metadata import ModelMeta, has_metadata
 from .normalize import compute_stats
 from .predictor import CancelCallback, TileCallback
 from .session import CPU, choose_session, open_session, session_options
@@ -67,6 +67,10 @@ class OnnxModel:
             self.meta = ModelMeta.from_props(props, fallback_name=self.path.stem)
         except ModelError as exc:
             raise ModelError(f"{self.path}: {exc}") from exc
+        if not has_metadata(props):
+            logger.warning("%s has no CellCounter metadata: it is named %r and uses the default settings"
+                           " (sigmoid output, channel 0, percentile normalisation, model size unknown)",
+                           self.path, self.meta.name)
         self.input_name, fixed_side = self._check_input()
         self._fixed_size = bool(fixed_side)
         self.single_tile_pixels = SINGLE_TILE_PIXELS
@@ -157,6 +161,22 @@ class OnnxModel:
         if len(fixed) != 2 or height != width:
             raise ModelError(f"{self.path}: a fixed input size must be square, got {height}x{width}")
         return spec.name, int(height)
+
+    def check_output_channels(self) -> None:
+        """Raise `ModelError` unless the metadata's output channels exist in the graph's first output.
+
+        Only a fixed channel count is checked (a symbolic one is checked on the first tile, by
+        `to_probability`). `load_model` calls this, so a model is refused before any image is read.
+        """
+        shape = self._session.get_outputs()[0].shape
+        channels = shape[1] if len(shape) == 4 else 1 if len(shape) == 3 else None
+        if not isinstance(channels, int) or channels < 1:
+            return
+        for name in ("foreground_channel", "boundary_channel"):
+            value = getattr(self.meta, name)
+            if value is not None and value >= channels:
+                raise ModelError(f"{self.path}: {name} must be an integer from 0 to {channels - 1} (the graph's"
+                                 f" output has {channels} channel(s)), got {value}")
 
     def _probe(self) -> None:
         """Run one small tile on the accelerator; fall back to the CPU if it fails."""

@@ -148,7 +148,8 @@ def load_model(name_or_path: str | Path, *, use_gpu: bool = True, threads: int |
     ------
     ModelError
         No such model (the message lists the available names), or the file
-        is broken.
+        is broken (a metadata value out of its range or of the wrong type, an output
+        channel the graph does not have).
 
     Examples
     --------
@@ -160,15 +161,20 @@ def load_model(name_or_path: str | Path, *, use_gpu: bool = True, threads: int |
         return ClassicalModel()
     path = Path(name_or_path).expanduser()
     if path.is_file():
-        return OnnxModel(path, use_gpu=use_gpu, threads=threads)
+        return _checked(OnnxModel(path, use_gpu=use_gpu, threads=threads))
     if isinstance(name_or_path, Path) or path.suffix.lower() == ".onnx":
         raise ModelError(f"{path}: no such model file")
     entries = list_models(extra_dirs)
     for entry in entries:
         if entry.name == text and entry.path is not None:
-            return OnnxModel(entry.path, use_gpu=use_gpu, threads=threads)
+            return _checked(OnnxModel(entry.path, use_gpu=use_gpu, threads=threads))
     names = ", ".join(entry.name for entry in entries)
     raise ModelError(f"no model named {text!r}; available: {names}")
+
+
+def _checked(model: OnnxModel) -> OnnxModel:
+    model.check_output_channels()
+    return model
 
 
 def _read_meta(path: Path) -> ModelMeta:
