@@ -313,8 +313,8 @@ def count_image(
     )
     if markers:
         score_image(result, labels, marker_planes(full, markers, siblings), markers)
-    if setup.note:
-        result.params["note"] = setup.note
+    if note := "; ".join(filter(None, (*full.notes, setup.note))):
+        result.params["note"] = note
     result.params.update(reliability_params(cells, labels, probability, result.params))
     result.seconds = time.perf_counter() - start
     return result

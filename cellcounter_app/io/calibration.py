@@ -11,6 +11,12 @@ Three sources, in the order `read_image` trusts them:
    the tags are trusted only when they give pixels of at most
    `MAX_TAG_PIXEL_UM` (25.4 µm, i.e. at least 1000 dots per inch): every
    microscope image has smaller pixels, and every such default larger ones.
+
+Whatever the source, `read_image` keeps only a plausible pixel size
+(`PLAUSIBLE_PIXEL_UM`, the range ``--pixel-size`` accepts): a crafted or
+mistaken one (``PhysicalSizeX`` 1e300, ImageJ unit ``m`` with a nanometre
+value, 1e9 pixels per centimetre) is ignored with a note (`plausible`), and
+non-square pixels are noted (`non_square_note`).
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ MICROMETRES_PER_UNIT: dict[str, float] = {
 
 MAX_TAG_PIXEL_UM = 25.4
 """Largest pixel (µm) accepted from bare TIFF resolution tags (1000 dpi)."""
+
+PLAUSIBLE_PIXEL_UM = (0.01, 100.0)
+"""Pixel sizes (µm) a file's calibration is believed within: from a 100x oil objective's
+super-resolved pixels to a slide scanner's overview."""
+
+SQUARE_TOLERANCE = 0.01
+"""Relative difference of pixel width and height still taken as square."""
 
 _TIFF_UNIT_INCH = 2
 _TIFF_UNIT_CENTIMETER = 3
@@ -118,6 +131,38 @@ def pixel_size_from_tiff_tags(x_resolution: str | float, resolution_unit: int) -
         return None
     size = pixel_size_from_resolution(x_resolution, units[resolution_unit])
     return size if size is not None and size <= MAX_TAG_PIXEL_UM else None
+
+
+def plausible(pixel_size_um: float | None) -> tuple[float | None, str]:
+    """The pixel size if it is in `PLAUSIBLE_PIXEL_UM`, else None and a note saying it was ignored.
+
+    Examples
+    --------
+    >>> plausible(0.65)
+    (0.65, '')
+    >>> plausible(1e15)
+    (None, "the file's pixel size (1e+15 µm) is ignored: outside 0.01 to 100 µm, sizes are given in px only")
+    """
+    low, high = PLAUSIBLE_PIXEL_UM
+    if pixel_size_um is None or low <= pixel_size_um <= high:
+        return pixel_size_um, ""
+    return None, (f"the file's pixel size ({pixel_size_um:.3g} µm) is ignored: outside {low:g} to {high:g} µm,"
+                  " sizes are given in px only")
+
+
+def non_square_note(width_um: float | None, height_um: float | None) -> str:
+    """A note when pixels are not square (sizes in µm then use the width), else ``''``.
+
+    Examples
+    --------
+    >>> non_square_note(0.5, 1.0)
+    'non-square pixels (0.5 µm wide, 1 µm high): sizes in µm use the width'
+    >>> non_square_note(0.5, 0.5), non_square_note(0.5, None)
+    ('', '')
+    """
+    if width_um is None or height_um is None or math.isclose(width_um, height_um, rel_tol=SQUARE_TOLERANCE):
+        return ""
+    return f"non-square pixels ({width_um:.4g} µm wide, {height_um:.4g} µm high): sizes in µm use the width"
 
 
 def _positive_float(value: str | float) -> float | None:

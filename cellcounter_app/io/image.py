@@ -38,6 +38,9 @@ class LoadedImage:
     is_rgb : bool
         True when the file stores an RGB colour image (whichever channel was
         then selected from it).
+    notes : tuple of str
+        What the reader ignored or skipped and the user should know: an
+        implausible calibration, non-square pixels, pages of another size.
 
     Examples
     --------
@@ -55,6 +58,7 @@ class LoadedImage:
     source_axes: str
     source_shape: tuple[int, ...]
     is_rgb: bool
+    notes: tuple[str, ...] = ()
 
     @property
     def height(self) -> int:

@@ -40,8 +40,12 @@ class Decoded:
     source_shape: tuple[int, ...]
     channel_names: tuple[str, ...] = ()
     pixel_size_um: float | None = None
+    pixel_height_um: float | None = None
+    """Pixel height in µm where the file says (`LoadedImage` notes non-square pixels)."""
     bits_per_sample: int | None = None
     is_rgb: bool = False
+    notes: tuple[str, ...] = ()
+    """What the reader skipped or did not trust (`LoadedImage.notes`)."""
 
 
 def arrange(path: Path, decoded: Decoded, options: ReadOptions) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -17,6 +17,8 @@ class OmePixels:
 
     pixel_size_um: float | None = None
     channel_names: tuple[str, ...] = ()
+    pixel_height_um: float | None = None
+    """``PhysicalSizeY`` in µm (None when absent or invalid)."""
 
 
 def parse_ome(xml: str) -> OmePixels:
@@ -41,10 +43,14 @@ def parse_ome(xml: str) -> OmePixels:
     pixels = next((el for el in root.iter() if _local(el.tag) == "Pixels"), None)
     if pixels is None:
         return OmePixels()
-    size = pixels.get("PhysicalSizeX")
-    pixel_size = None if size is None else pixel_size_from_length(size, pixels.get("PhysicalSizeXUnit", "µm"))
+    width, height = (_physical_size(pixels, axis) for axis in "XY")
     names = tuple(ch.get("Name", "") for ch in pixels if _local(ch.tag) == "Channel")
-    return OmePixels(pixel_size, names)
+    return OmePixels(width, names, height)
+
+
+def _physical_size(pixels: ElementTree.Element, axis: str) -> float | None:
+    size = pixels.get(f"PhysicalSize{axis}")
+    return None if size is None else pixel_size_from_length(size, pixels.get(f"PhysicalSize{axis}Unit", "µm"))
 
 
 def _local(tag: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ImageReadError, ParameterError
+from .calibration import non_square_note, plausible
 from .discover import IMAGE_EXTENSIONS
 from .failures import NO_MEMORY
 from .image import LoadedImage
@@ -92,15 +93,19 @@ def read_image(path: str | Path, options: ReadOptions = ReadOptions()) -> Loaded
     if not _has_finite_value(data):
         raise ImageReadError(path, "no finite pixel values (all NaN or infinite)")
     data.flags.writeable = False
+    pixel_size_um, calibration_note = plausible(decoded.pixel_size_um)
+    if pixel_size_um is not None:
+        calibration_note = non_square_note(pixel_size_um, decoded.pixel_height_um)
     return LoadedImage(
         path=path,
         data=data,
         channel_names=names,
-        pixel_size_um=decoded.pixel_size_um,
+        pixel_size_um=pixel_size_um,
         bit_depth=_bit_depth(data, decoded.bits_per_sample),
         source_axes=decoded.source_axes,
         source_shape=decoded.source_shape,
         is_rgb=decoded.is_rgb,
+        notes=(calibration_note, *decoded.notes) if calibration_note else decoded.notes,
     )
 
 

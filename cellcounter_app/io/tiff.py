@@ -60,13 +60,15 @@ def _decode(path: Path, tif: tifffile.TiffFile) -> Decoded:
     ome = parse_ome(tif.ome_metadata) if tif.is_ome and tif.ome_metadata else OmePixels()
     imagej = (tif.imagej_metadata or {}) if tif.is_imagej else {}
     names = _channel_names(ome, imagej, axes, data.shape, is_rgb, extra)
+    width_um, height_um = _pixel_size(ome, imagej, page)
     return Decoded(
         data=data,
         axes=axes,
         source_axes=axes,
         source_shape=tuple(int(n) for n in series.shape),
         channel_names=names,
-        pixel_size_um=_pixel_size(ome, imagej, page),
+        pixel_size_um=width_um,
+        pixel_height_um=height_um,
         bits_per_sample=int(page.bitspersample),
         is_rgb=is_rgb,
     )
@@ -118,14 +120,16 @@ def _channel_names(
     return ()
 
 
-def _pixel_size(ome: OmePixels, imagej: dict[str, object], page: tifffile.TiffPage) -> float | None:
-    """Pixel size in µm: OME first, then ImageJ, then the resolution tags."""
+def _pixel_size(
+    ome: OmePixels, imagej: dict[str, object], page: tifffile.TiffPage
+) -> tuple[float | None, float | None]:
+    """Pixel width and height in µm: OME first, then ImageJ, then the resolution tags."""
     if ome.pixel_size_um is not None:
-        return ome.pixel_size_um
-    x_resolution = page.resolution[0]
+        return ome.pixel_size_um, ome.pixel_height_um
     unit = imagej.get("unit")
     if isinstance(unit, str):
-        size = pixel_size_from_resolution(x_resolution, unit)
-        if size is not None:
-            return size
-    return pixel_size_from_tiff_tags(x_resolution, int(page.resolutionunit))
+        width, height = (pixel_size_from_resolution(r, unit) for r in page.resolution)
+        if width is not None:
+            return width, height
+    width, height = (pixel_size_from_tiff_tags(r, int(page.resolutionunit)) for r in page.resolution)
+    return width, height

@@ -84,7 +84,7 @@ def summarize(
     region_mm2 = region_pixels * pixel_size**2 / UM2_PER_MM2 if calibrated else math.nan
     summary: dict[str, float] = {
         "count": count,
-        "density_per_mm2": count / region_mm2 if calibrated and region_pixels else math.nan,
+        "density_per_mm2": count / region_mm2 if calibrated and region_mm2 > 0 else math.nan,
         "area_fraction": cell_pixels / region_pixels if region_pixels else math.nan,
         "mean_area_px": mean_area,
         "mean_area_um2": mean_area * pixel_size**2 if calibrated else math.nan,
@@ -181,7 +181,7 @@ def counted_summary(
     region_mm2 = region_pixels * pixel_size**2 / UM2_PER_MM2 if calibrated else math.nan
     return {
         "count": int(count),
-        "density_per_mm2": count / region_mm2 if calibrated and region_pixels else math.nan,
+        "density_per_mm2": count / region_mm2 if calibrated and region_mm2 > 0 else math.nan,
         "area_fraction": int(np.count_nonzero(counted)) / region_pixels if region_pixels else math.nan,
         "mean_area_px": mean_area,
         "mean_area_um2": mean_area * pixel_size**2 if calibrated else math.nan,

@@ -13,6 +13,10 @@ from ..errors import ParameterError
 UM2_PER_MM2 = 1e6
 """Square micrometres in a square millimetre."""
 
+MEASURABLE_PIXEL_UM = (1e-6, 1e6)
+"""Pixel sizes (µm) whose areas and densities stay finite and non-zero in float64 (1e300 µm
+overflows when squared, 1e-300 µm squares to 0): a wider range than any image can mean."""
+
 
 def check_pixel_size(pixel_size_um: float | None, allow_none: bool = False) -> float | None:
     """Return the pixel size (µm per pixel) as a float after checking it.
@@ -20,7 +24,8 @@ def check_pixel_size(pixel_size_um: float | None, allow_none: bool = False) -> f
     Parameters
     ----------
     pixel_size_um : float or None
-        Width of one pixel in micrometres; must be finite and > 0.
+        Width of one pixel in micrometres; must be finite and > 0, and within
+        `MEASURABLE_PIXEL_UM`.
     allow_none : bool, optional
         Accept None (an uncalibrated image) and return it unchanged.
 
@@ -42,6 +47,9 @@ def check_pixel_size(pixel_size_um: float | None, allow_none: bool = False) -> f
         or pixel_size_um <= 0
     ):
         raise ParameterError(f"pixel_size_um must be a finite number > 0 (µm per pixel), got {pixel_size_um!r}")
+    low, high = MEASURABLE_PIXEL_UM
+    if not low <= pixel_size_um <= high:
+        raise ParameterError(f"pixel_size_um must be from {low:g} to {high:g} µm per pixel, got {pixel_size_um!r}")
     return float(pixel_size_um)
 
 
