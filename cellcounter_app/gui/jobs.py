@@ -4,7 +4,9 @@ Qt-free.  A request is frozen on the GUI thread from the project
 (:func:`count_request`) and only the request travels to the worker, which
 runs :func:`run_count`, a generator over the shared pipeline's
 `~cellcounter_app.pipeline.count_batch`.  :func:`preview` re-runs
-post-processing on a cached probability map for the threshold slider.
+post-processing on a cached probability map for the threshold slider;
+:func:`stain_candidates` gives the stain of every object found before
+``min_stain`` drops the faint ones (the Stain panel's histogram).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+import numpy as np
 from ..inference import Predictor, load_model
 from ..io import LoadedImage, ReadOptions
 from ..markers import MarkerSpec
@@ -228,3 +231,14 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
         score_image(result, labels, marker_planes(request.image, setup.markers, None), setup.markers)
     result.params.update(reliability_params(cells, labels, base.probability, result.params))
     return result
+
+
+def stain_candidates(request: PreviewRequest, models: ModelCache) -> np.ndarray:
+    """The stain of every object post-processing finds in the image, before ``min_stain`` drops any.
+
+    ``min_stain`` is the last step, so a count with ``min_stain`` t keeps
+    exactly the objects whose value here is at least t: a histogram of these
+    values shows what a threshold keeps and what it drops.
+    """
+    everything = dataclasses.replace(request, overrides={**request.overrides, "min_stain": 0.0})
+    return np.asarray(preview(everything, models).cells.get("stain", ()), dtype=float)

@@ -1,8 +1,9 @@
 """The main window: it only assembles the panels around the session.
 
 Layout (see ``UI.md``): image browser on the left, the viewer in the middle,
-DETECTION and THIS IMAGE on the right, results and errors at the bottom, and
-a status bar with the device, the progress of a batch and the error count.
+DETECTION and THIS IMAGE (with Train, Markers and Stain as tabs) on the right,
+results and errors at the bottom, and a status bar with the device, the
+progress of a batch and the error count.
 Menus and toolbar actions live in :mod:`.qt_actions`; the overlay and
 correction logic in :mod:`.qt_viewer_bridge`.
 """
@@ -26,6 +27,7 @@ from .qt_error_panel import QtErrorPanel
 from .qt_image_summary import QtImageSummary
 from .qt_images_table import QtImagesTable
 from .qt_markers_panel import QtMarkersPanel
+from .qt_stain_panel import QtStainPanel
 from .qt_status import QtStatusBar
 from .qt_training_panel import QtTrainingPanel
 from .qt_viewer import QtImageViewer
@@ -90,6 +92,9 @@ class QtMainWindow(QMainWindow):
         self.markers_dock = self._dock("Markers", self.markers, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(this_image, self.markers_dock)
         self.markers.threshold_moved.connect(lambda _value: self.bridge.schedule_overlay())
+        self.stain = QtStainPanel(session, target=self.controls.target)
+        self.stain_dock = self._dock("Stain", self.stain, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(this_image, self.stain_dock)
         this_image.raise_()
         self.training.model_trained.connect(lambda _name: self.controls.fill_models())
         self.tabs = QTabWidget()

@@ -129,7 +129,8 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         if event in ("params_changed", "images_removed") or (event == "image_changed" and payload == self.session.current):
             self.schedule_refresh()
 
-    def _target(self) -> str | None:
+    def target(self) -> str | None:
+        """Where an edit goes: the current image's id with "Only this image" ticked, else None (the project)."""
         return self.session.current if self.this_image.isChecked() and self.session.current else None
 
     def refresh(self) -> None:
@@ -192,7 +193,7 @@ class QtControlsPanel(DeferredRefresh, QWidget):
         if project is None:
             return
         try:
-            project.set_params({name: value}, self._target())
+            project.set_params({name: value}, self.target())
         except CellCounterError as exc:
             log.warning("%s", exc)
             self.refresh()
@@ -200,7 +201,7 @@ class QtControlsPanel(DeferredRefresh, QWidget):
     def _on_reset(self) -> None:
         project = self.session.project
         if project is not None:
-            project.set_params({spec.name: None for spec in PARAM_SPECS}, self._target())
+            project.set_params({spec.name: None for spec in PARAM_SPECS}, self.target())
 
     def closeEvent(self, event: Any) -> None:
         self._unsubscribe()

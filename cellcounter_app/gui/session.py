@@ -36,6 +36,7 @@ from .jobs import (
     run_count,
 )
 from .qt_worker import QtWorker
+from .stain_finder import StainFinder
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class Session(QObject):
         self._preview: QtWorker | None = None
         self._preview_next: PreviewRequest | None = None
         self._preview_start = 0.0
+        self.stains = StainFinder(self.models, self._preview_request, self._stain_key, self)
+        """The stain of every object of an image, before ``min_stain`` (the Stain panel's histogram)."""
         self._saver = BackgroundSave(lambda project: self._autosaver if project is self.project else None, self)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
@@ -386,18 +389,13 @@ class Session(QObject):
         if self.project is None or not self.current:
             return
         entry = self.project.image(self.current)
-        item = self.cache.peek(self.current)
-        if (item is None or item.result is None or item.result.probability is None or item.image is None
-                or item.signature != self.signature()):
+        request = self._preview_request(self.current)
+        if request is None:
             if self._batch is not None and self.current in self._batch_ids:
                 self._refresh_after_batch = True  # one network run; the newest values follow from its map
             elif entry.state != NEW and not entry.missing:
                 self.count([self.current])
             return
-        detect_channel, markers = marker_specs(self.project.defaults.markers)
-        request = PreviewRequest(self.current, item.result, item.image,
-                                 self.project.defaults.model, dict(self.project.user_params(self.current)),
-                                 self.settings.use_gpu, self.settings.threads or None, detect_channel, markers)
         if self._preview is not None:
             self._preview_next = request
             return
@@ -424,6 +422,29 @@ class Session(QObject):
         request, self._preview_next = self._preview_next, None
         if request is not None and self.project is not None:
             self._start_preview(request)
+
+    # -- recounts from the cached map -----------------------------------------
+    def _preview_request(self, image_id: str) -> PreviewRequest | None:
+        """A recount of ``image_id`` from its cached probability map (None when there is none that still holds)."""
+        assert self.project is not None
+        item = self.cache.peek(image_id)
+        if (item is None or item.result is None or item.result.probability is None or item.image is None
+                or item.signature != self.signature()):
+            return None
+        detect_channel, markers = marker_specs(self.project.defaults.markers)
+        return PreviewRequest(image_id, item.result, item.image, self.project.defaults.model,
+                              dict(self.project.user_params(image_id)), self.settings.use_gpu,
+                              self.settings.threads or None, detect_channel, markers)
+
+    def can_preview(self, image_id: str) -> bool:
+        """Whether ``image_id`` can be recounted at once from its cached probability map."""
+        return self.project is not None and self._has(image_id) and self._preview_request(image_id) is not None
+
+    def _stain_key(self, image_id: str) -> tuple:
+        """What the objects found before ``min_stain`` depend on: the map, and every other parameter."""
+        assert self.project is not None
+        others = sorted((k, repr(v)) for k, v in self.project.user_params(image_id).items() if k != "min_stain")
+        return self.signature(), tuple(others)
 
     # -- housekeeping ---------------------------------------------------------
     def _on_project_event(self, event: str, payload: Any) -> None:
@@ -457,6 +478,7 @@ class Session(QObject):
 
     def _stop_workers(self) -> None:
         self._saver.finish(wait=True)
+        self.stains.stop()
         for worker in (self._batch, self._preview):
             if worker is not None:
                 worker.blockSignals(True)

@@ -1,0 +1,96 @@
+"""The Stain panel: every object's stain of the current image, and a minimum-stain line that recounts."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from synthetic_images import write_png
+from window_helpers import close_window, open_window, wait_counted
+
+from cellcounter_app.gui.jobs import ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count
+from cellcounter_app.gui.jobs import stain_candidates
+from cellcounter_app.gui.qt_stain_panel import FLOOR, line_position, line_value
+from cellcounter_app.io import read_image
+from cellcounter_app.project import Project, load_project
+
+pytestmark = pytest.mark.gui
+
+
+def mostly_faint(path: Path) -> Path:
+    """16 discs on a background of 20 with noise 4: 4 clearly stained (stain ~12 x noise), 12 faint (~5.5)."""
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[:200, :200]
+    image = np.full((200, 200), 20.0)
+    for k in range(16):
+        r, c = 25 + 50 * (k // 4), 25 + 50 * (k % 4)
+        image[(rows - r) ** 2 + (cols - c) ** 2 <= 100] = 80 if k < 4 else 45
+    return write_png(path, np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
+
+
+def test_a_minimum_stain_keeps_exactly_the_objects_at_or_above_it(tmp_path):
+    project = Project(tmp_path / "proj")
+    project.set_defaults(model="classical")
+    path = mostly_faint(tmp_path / "images" / "faint.png")
+    project.add_images([path])
+    image_id = project.images[0].id
+    models = ModelCache()
+    first = next(e.result for e in run_count(count_request(project, [image_id]), models, lambda: False)
+                 if isinstance(e, ImageDone))
+    image = read_image(path)
+    request = PreviewRequest(image_id, first, image, "classical", project.user_params(image_id))
+    every = stain_candidates(request, models)
+    assert every.size == 16
+    for floor in (0.0, 3.0, 8.0, 12.2, 50.0):
+        project.set_params({"min_stain": floor})
+        counted = preview(PreviewRequest(image_id, first, image, "classical", project.user_params(image_id)), models)
+        assert counted.summary["count"] == int(np.sum(every >= floor)), floor
+
+
+def test_the_line_reads_as_min_stain():
+    assert line_value(line_position(3.0)) == 3.0
+    assert line_value(line_position(0.0)) == 0.0 and line_position(0.0) == math.log10(FLOOR)
+    assert line_value(line_position(250.0)) == 250.0
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path / "project", default_model="classical")
+    yield window
+    close_window(window)
+
+
+def test_dragging_the_line_sets_min_stain_and_recounts(qtbot, window, tmp_path):
+    mostly_faint(tmp_path / "images" / "faint.png")
+    window.actions.add_paths([tmp_path / "images"])
+    wait_counted(qtbot, window, 1)
+    session, panel = window.session, window.stain
+    entry = session.project.images[0]
+    assert entry.count == 16
+    window.stain_dock.raise_()
+    qtbot.waitUntil(lambda: panel.counts.text().startswith("16 of 16 objects counted"))
+    assert panel.line.isVisible()
+    assert line_value(panel.line.value()) == pytest.approx(panel.min_stain(), abs=0.01)
+
+    with qtbot.waitSignal(panel.min_stain_moved):
+        panel.line.setValue(line_position(10.0))  # what a drag does, then the release
+        assert panel.counts.text().startswith("4 of 16 objects counted")  # at once, before the recount
+        panel.line.sigPositionChangeFinished.emit(panel.line)
+    assert session.project.defaults.params["min_stain"] == 10.0
+    qtbot.waitUntil(lambda: entry.count == 4, timeout=30_000)
+    assert window.controls.controls["min_stain"].value() == pytest.approx(10.0)
+    qtbot.waitUntil(lambda: window.summary.count.text().startswith("4"))
+    qtbot.waitUntil(lambda: panel.counts.text()
+                    == "4 of 16 objects counted (stain ≥ 10 × noise); 12 fainter ones are not.")
+    assert panel.kept.yData.sum() == 4 and panel.dropped.yData.sum() == 12
+
+    with qtbot.waitSignal(panel.min_stain_moved):
+        panel.line.setValue(line_position(0.0))  # the left end: every object counts again
+        panel.line.sigPositionChangeFinished.emit(panel.line)
+    qtbot.waitUntil(lambda: entry.count == 16, timeout=30_000)
+    assert session.project.defaults.params["min_stain"] == 0.0
+
+    session.save()
+    assert load_project(session.project.folder).defaults.params["min_stain"] == 0.0
