@@ -9,6 +9,11 @@ Two sets of images the bundled ``nuclei`` model never trained on (its card,
 * ``dsb360``: the nine 360x360 DSB 2018 images of its validation split (one
   microscope, large touching nuclei that the model under-counts): the first
   five by name are annotated, the other four tested.
+* ``fnc`` and ``deepflash`` (stained cells only): leave one FNC sample out
+  of the four (train on three, score the fourth); per DeepFLaSH stain, train
+  on the first two images and score the others.  The base is the ``neurons``
+  model built without that source (``build_neurons``' leave-one-source-out
+  fold, under ``models/.runs/neurons/``), so it never saw the lab it adapts to.
 
 For each set the annotated images (at most five) become a project with
 imported label images; ``nuclei`` is fine-tuned on them through
@@ -18,7 +23,8 @@ with the base and the fine-tuned model through the engine
 (`evaluation.evaluate_model`: each image at the median diameter of its labels,
 one-to-one centroid matching within half of it) and a table is printed.
 
-    .venv/bin/python bench/finetune_eval.py [--data ../shared/data] [--sets mnfinder dsb360] [--minutes 3.5] [--threads 2]
+    .venv/bin/python bench/finetune_eval.py [--data ../shared/data] [--sets mnfinder dsb360 fnc deepflash]
+        [--minutes 3.5] [--threads 2] [--stained-base neurons]
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = ("mnfinder", "dsb360")
+SETS = ("mnfinder", "dsb360", "fnc", "deepflash")
+STAINED = ("fnc", "deepflash")
+"""Stained-cells-only sets: fine-tuned from ``--stained-base`` (default ``neurons``)."""
 MAX_ANNOTATED = 5
 
 
@@ -55,8 +63,40 @@ def held_out(data: Path, card: dict, name: str) -> tuple[list[Path], list[Path]]
     return square[:MAX_ANNOTATED], square[MAX_ANNOTATED:]
 
 
+def stained_folds(data: Path, name: str) -> list[tuple[str, list[Path], list[Path]]]:
+    """``(row label, images to annotate, images to test)`` of a stained-cells set.
+
+    ``fnc``: leave one image out of the four FNC samples (train on three, score the fourth), four rows.
+    ``deepflash``: per stain, the first two images by name annotated, the rest of that stain tested.
+    """
+    def images(folder: str) -> list[Path]:
+        return sorted((data / folder / "images").iterdir())
+
+    if name == "fnc":
+        files = images("neurons-fnc/train")
+        return [(f"fnc, {test.stem} held out", [p for p in files if p != test], [test]) for test in files]
+    folds = []
+    for stain, folder in (("c-Fos", "neurons-deepflash/cfos"), ("Parvalbumin", "neurons-deepflash/parv")):
+        files = images(folder)
+        folds.append((f"deepflash {stain}", files[:2], files[2:]))
+    return folds
+
+
 def label_path(image: Path) -> Path:
     return image.parent.parent / "labels" / f"{image.stem}.tif"
+
+
+FOLD_SOURCE = {"fnc": "fnc", "deepflash c-Fos": "deepflash-cfos", "deepflash Parvalbumin": "deepflash-parv"}
+"""The leave-one-source-out fold of `training.build_neurons` whose model never saw the set of a row."""
+
+
+def stained_base(args: argparse.Namespace, label: str) -> str:
+    """``--stained-base``, or with ``fold`` the neurons model built without this row's source (else ``cells``)."""
+    if args.stained_base != "fold":
+        return args.stained_base
+    source = FOLD_SOURCE[label.split(",")[0]]
+    fold = ROOT / "models" / ".runs" / "neurons" / f"without-{source}.onnx"
+    return str(fold) if fold.is_file() and fold.with_suffix(".pt").is_file() else "cells"
 
 
 def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namespace, folder: Path) -> dict:
@@ -72,7 +112,8 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     for image_id, image in zip(ids, tune):
         import_annotation(project, image_id, label_path(image))
     save_project(project)
-    request = ProjectTrainRequest.from_project(project, base=args.base, minutes=args.minutes, epochs=100_000,
+    base = stained_base(args, name) if name.split(",")[0].split()[0] in STAINED else args.base
+    request = ProjectTrainRequest.from_project(project, base=base, minutes=args.minutes, epochs=100_000,
                                                val_images=(ids[-1],), device="cpu", seed=args.seed)
     started = time.perf_counter()
     result = None
@@ -90,11 +131,11 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     if problems:
         raise SystemExit(f"{name}: " + "; ".join(problems))
     scores = {}
-    for label, model_ref in (("base", args.base), ("tuned", str(result.model_path))):
+    for label, model_ref in (("base", base), ("tuned", str(result.model_path))):
         model = load_model(model_ref, use_gpu=False, threads=args.threads)
         *_, (_, evaluation) = evaluate_model(model, pairs, size=TRUTH_SIZE)
         scores[label] = evaluation.overall
-    return {"set": name, "tune": len(tune), "test": len(test), "cells": scores["base"]["tp"] + scores["base"]["fn"],
+    return {"set": f"{name} (from {Path(base).stem})", "tune": len(tune), "test": len(test), "cells": scores["base"]["tp"] + scores["base"]["fn"],
             "base": scores["base"], "tuned": scores["tuned"], "steps": result.steps, "stop": result.stop,
             "minutes": minutes, "val_f1": (result.base_f1, result.f1)}
 
@@ -104,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--base", default="nuclei")
+    parser.add_argument("--stained-base", default="fold",
+                        help="base model of the stained-cells sets; 'fold' (default): the neurons model of"
+                             " python -m cellcounter_app.training.build_neurons built without that source")
     parser.add_argument("--minutes", type=float, default=3.5, help="fine-tuning time budget per set (default 3.5)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads, 1-4 (default 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -121,11 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.sets:
-            tune, test = held_out(args.data, card, name)
-            if not tune or not test:
-                print(f"{name}: no held-out images found in {args.data}", file=sys.stderr)
-                return 2
-            rows.append(run_set(name, tune, test, args, Path(scratch) / name))
+            folds = stained_folds(args.data, name) if name in STAINED else [(name, *held_out(args.data, card, name))]
+            for index, (label, tune, test) in enumerate(folds):
+                if not tune or not test:
+                    print(f"{label}: no held-out images found in {args.data}", file=sys.stderr)
+                    return 2
+                rows.append(run_set(label, tune, test, args, Path(scratch) / f"{name}-{index}"))
     print("| set | annotated images (train + val) | test images (cells) | base F1 (P / R) | fine-tuned F1 (P / R) "
           "| count MAE base → tuned | val-image F1 base → tuned | steps | minutes | threads |")
     print("|---|---|---|---|---|---|---|---|---|---|")
