@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
 from synthetic_images import write_png
 from window_helpers import close_window, open_window, wait_counted
 
@@ -94,3 +95,28 @@ def test_dragging_the_line_sets_min_stain_and_recounts(qtbot, window, tmp_path):
 
     session.save()
     assert load_project(session.project.folder).defaults.params["min_stain"] == 0.0
+
+
+def test_the_line_follows_the_mouse(qtbot, window, tmp_path):
+    mostly_faint(tmp_path / "images" / "faint.png")
+    window.actions.add_paths([tmp_path / "images"])
+    wait_counted(qtbot, window, 1)
+    panel, entry = window.stain, window.session.project.images[0]
+    window.stain_dock.raise_()
+    qtbot.waitUntil(lambda: panel.counts.text().startswith("16 of 16 objects counted"))
+    view = panel.plot.getPlotItem().getViewBox()
+
+    def at(value: float) -> QPoint:
+        y = float(np.mean(view.viewRange()[1]))
+        return panel.plot.mapFromScene(view.mapViewToScene(QPointF(line_position(value), y)))
+
+    widget = panel.plot.viewport()
+    start, end = at(panel.min_stain()), at(10.0)
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
+    for t in (0.25, 0.5, 0.75, 1.0):
+        qtbot.wait(20)
+        qtbot.mouseMove(widget, QPoint(round(start.x() + t * (end.x() - start.x())), start.y()))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
+    moved = window.session.project.defaults.params["min_stain"]
+    assert 7.0 < moved < 12.0  # where the mouse let go, to a pixel
+    qtbot.waitUntil(lambda: entry.count == 4, timeout=30_000)
