@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Iterable
 
@@ -16,8 +18,13 @@ formats and ``.zarr`` folders need the ``formats`` extra, see `vendor`)."""
 
 NOT_AN_IMAGE = "not an image file"
 NO_SUCH_PATH = "no such file or folder"
+LINK_LOOP = "symbolic link loop"
+
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 _DIGITS = re.compile(r"(\d+)")
+_HIDDEN_SHOWN = 3
 
 
 def is_image_file(path: str | Path) -> bool:
@@ -32,6 +39,32 @@ def is_image_file(path: str | Path) -> bool:
     if path.suffix.lower() == ".zarr":
         return path.is_dir()
     return path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
+
+
+def special_file(path: str | Path) -> str | None:
+    """Why ``path`` cannot be an image file for what it is, or None (a file, a folder or nothing at all).
+
+    A named pipe or a device would block or never end when read: they are
+    refused before they are opened, as is a symbolic link that leads back to
+    itself.
+
+    Examples
+    --------
+    >>> special_file("/dev/null")
+    'not a regular file: a character device'
+    >>> special_file("no/such/file.tif") is None
+    True
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return LINK_LOOP if exc.errno == errno.ELOOP else None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "a special file")
+    target = os.path.realpath(path)
+    via = f" ({Path(path).name} links to {target})" if os.path.islink(path) else ""
+    return f"not a regular file: {kind}{via}"
 
 
 def natural_key(path: str | Path) -> tuple[tuple[object, ...], ...]:
@@ -67,7 +100,9 @@ def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Pa
         their paths (``img2`` before ``img10``).
     skipped : list of (Path, str)
         Paths that are not read, with the reason: ``"no such file or
-        folder"``, ``"not an image file"`` or ``"cannot list folder: ..."``.
+        folder"``, ``"not an image file"``, ``"cannot list folder: ..."``,
+        a `special_file` reason (a pipe, a device, a link loop), or, once
+        per folder, the hidden image files and folders it holds.
 
     Examples
     --------
@@ -79,7 +114,10 @@ def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Pa
     skipped: list[tuple[Path, str]] = []
     for item in inputs:
         path = Path(item)
-        if path.is_dir() and path.suffix.lower() == ".zarr":
+        special = special_file(path)
+        if special is not None:
+            skipped.append((path, special))
+        elif path.is_dir() and path.suffix.lower() == ".zarr":
             _add(path, images, skipped)
         elif path.is_dir():
             _walk(path, images, skipped)
@@ -91,7 +129,10 @@ def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Pa
 
 
 def _add(path: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]]) -> None:
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
+    special = special_file(path) if path.suffix.lower() in IMAGE_EXTENSIONS else None
+    if special is not None:
+        skipped.append((path, special))
+    elif path.suffix.lower() in IMAGE_EXTENSIONS:
         for member in members(path):
             images.setdefault(member.parent.resolve() / member.name, member)
     else:
@@ -103,6 +144,12 @@ def _walk(folder: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]
         skipped.append((Path(error.filename or folder), f"cannot list folder: {error.strerror or error}"))
 
     for root, dirs, files in os.walk(folder, onerror=failed):
+        hidden = sorted([f"{d}/" for d in dirs if d.startswith(".")]
+                        + [f for f in files if f.startswith(".") and Path(f).suffix.lower() in IMAGE_EXTENSIONS])
+        if hidden:
+            shown = ", ".join(hidden[:_HIDDEN_SHOWN]) + (", ..." if len(hidden) > _HIDDEN_SHOWN else "")
+            skipped.append((Path(root), f"{len(hidden)} hidden file(s) or folder(s) not read"
+                                        f" (names starting with '.'): {shown}"))
         zarrs = [d for d in dirs if d.lower().endswith(".zarr") and not d.startswith(".")]
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in zarrs]
         files = [*files, *zarrs]

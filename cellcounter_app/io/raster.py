@@ -17,7 +17,9 @@ the pixel size is None.
 
 from __future__ import annotations
 
+import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import imagecodecs
@@ -33,6 +35,7 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_COLOUR_TYPES_WITH_ALPHA_OR_RGB = {2: 3, 4: 1, 6: 3}  # colour type -> samples kept
 _AS_RGB = {"RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "PA"}
 _AS_GREY = {"LA", "La"}
+_CRC_BLOCK = 1 << 20
 
 
 def decode_raster(path: Path, kind: str) -> Decoded:
@@ -53,9 +56,44 @@ def decode_raster(path: Path, kind: str) -> Decoded:
     except Image.DecompressionBombError as exc:
         raise ImageReadError(path, f"image too large for {kind} decoding ({exc})") from exc
     except UnidentifiedImageError as exc:
-        raise ImageReadError(path, f"not a {kind} image: unrecognised file content") from exc
+        raise ImageReadError(path, png_damage(path) or f"not a {kind} image: unrecognised file content") from exc
     except DECODER_ERRORS as exc:
-        raise ImageReadError(path, decoder_reason(exc, kind)) from exc
+        raise ImageReadError(path, png_damage(path) or decoder_reason(exc, kind)) from exc
+
+
+def png_damage(path: Path) -> str | None:
+    """``"damaged PNG: CRC error ..."`` naming the first chunk whose checksum is wrong, else None.
+
+    Called when a decoder has refused the file, to say why: Pillow reports a bad
+    ``IHDR`` checksum as an unidentified image. Files that are not PNG, and
+    PNG files whose chunks are all intact (or that end early), give None.
+    """
+    try:
+        with open(path, "rb") as file:
+            if file.read(len(_PNG_SIGNATURE)) != _PNG_SIGNATURE:
+                return None
+            while True:
+                offset = file.tell()
+                head = file.read(8)
+                if len(head) < 8:
+                    return None
+                length, kind = struct.unpack(">I4s", head)
+                crc = zlib.crc32(kind)
+                left = length
+                while left:
+                    block = file.read(min(left, _CRC_BLOCK))
+                    if not block:
+                        return None
+                    crc, left = zlib.crc32(block, crc), left - len(block)
+                stored = file.read(4)
+                if len(stored) < 4:
+                    return None
+                if struct.unpack(">I", stored)[0] != crc:
+                    return f"damaged PNG: CRC error in chunk {kind.decode('latin-1')!r} at byte {offset}"
+                if kind == b"IEND":
+                    return None
+    except OSError:
+        return None
 
 
 def _read_header(path: Path) -> bytes:

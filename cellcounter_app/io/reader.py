@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ImageReadError, ParameterError
 from .calibration import non_square_note, plausible
-from .discover import IMAGE_EXTENSIONS
+from .discover import IMAGE_EXTENSIONS, special_file
 from .failures import NO_MEMORY
 from .image import LoadedImage
 from .layout import Decoded, arrange
@@ -79,6 +79,9 @@ def read_image(path: str | Path, options: ReadOptions = ReadOptions()) -> Loaded
     path = Path(path)
     if not isinstance(options, ReadOptions):
         raise ParameterError(f"options must be a ReadOptions, got {type(options).__name__}")
+    special = special_file(path)  # before anything opens it: a pipe or a device never ends
+    if special is not None:
+        raise ImageReadError(path, special)
     if vendor_suffix(path) is not None:
         decoded = decode_vendor(path)
     else:

@@ -26,6 +26,7 @@ from .ome import OmePixels, parse_ome
 RGB_NAMES = ("red", "green", "blue")
 _ALPHA = {int(tifffile.EXTRASAMPLE.ASSOCALPHA), int(tifffile.EXTRASAMPLE.UNASSALPHA)}
 _COLOUR = {int(tifffile.PHOTOMETRIC.RGB), int(tifffile.PHOTOMETRIC.YCBCR)}
+_SHOWN_SERIES = 3
 _READ_BUFFER = 1 << 24
 """Bytes of compressed data tifffile reads at a time (its default, 256 MB, can
 more than double the memory a compressed image needs while it decodes)."""
@@ -71,7 +72,20 @@ def _decode(path: Path, tif: tifffile.TiffFile) -> Decoded:
         pixel_height_um=height_um,
         bits_per_sample=int(page.bitspersample),
         is_rgb=is_rgb,
+        notes=_skipped_series(tif),
     )
+
+
+def _skipped_series(tif: tifffile.TiffFile) -> tuple[str, ...]:
+    """A note when the file holds more images than the first series (pages of another size),
+    leaving out reduced-resolution previews and masks (``NewSubfileType`` bits 0 and 2)."""
+    others = [s for s in tif.series[1:] if s.keyframe is None or not int(s.keyframe.subfiletype) & 0b101]
+    if not others:
+        return ()
+    shapes = ", ".join("x".join(str(n) for n in s.shape) for s in others[:_SHOWN_SERIES])
+    more = ", ..." if len(others) > _SHOWN_SERIES else ""
+    first = "x".join(str(n) for n in tif.series[0].shape)
+    return (f"only the first image ({first}) is read: {len(others)} more of another size skipped ({shapes}{more})",)
 
 
 def _check_complete(path: Path, series: tifffile.TiffPageSeries) -> None:
