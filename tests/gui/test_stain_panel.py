@@ -11,8 +11,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from synthetic_images import write_png
 from window_helpers import close_window, open_window, wait_counted
 
-from cellcounter_app.gui.jobs import ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count
-from cellcounter_app.gui.jobs import stain_candidates
+from cellcounter_app.gui.jobs import (
+    ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count, stain_candidates,
+)
 from cellcounter_app.gui.qt_stain_panel import FLOOR, line_position, line_value
 from cellcounter_app.io import read_image
 from cellcounter_app.project import Project, load_project
