@@ -40,6 +40,11 @@ ROI_EXTENSIONS = (".zip", ".roi")
 POINT_EXTENSIONS = (".csv", ".tsv", ".txt")
 EXTENSIONS = LABEL_EXTENSIONS + ROI_EXTENSIONS + POINT_EXTENSIONS
 MAX_ROI_ENTRIES = 1_000_000
+MAX_ROI_BYTES = 64 << 20
+"""Largest ``.roi`` accepted, in a set or alone: a polygon or multi-point ROI of five million
+sub-pixel points. A zip entry declaring more (a 2 GiB entry in a 2 MB file) is refused unread."""
+MAX_ROI_SET_BYTES = 1 << 30
+"""Largest total uncompressed size of a ROI set's entries."""
 
 
 class AnnotationError(ImageReadError):
@@ -176,17 +181,23 @@ def read_rois(path: str | Path) -> list[ImageJRoi]:
     path = Path(path)
     try:
         if path.suffix.lower() == ".roi":
+            size = path.stat().st_size
+            if size > MAX_ROI_BYTES:
+                raise AnnotationError(path, f"{_mib(size)}: larger than any ImageJ ROI (at most {_mib(MAX_ROI_BYTES)})")
             return [parse_roi(path.read_bytes(), path.stem)]
         with zipfile.ZipFile(path) as archive:
             entries = [info for info in archive.infolist() if not info.is_dir()]
             if len(entries) > MAX_ROI_ENTRIES:
                 raise AnnotationError(path, f"more than {MAX_ROI_ENTRIES} entries; not an ImageJ ROI set")
+            _check_sizes(path, entries)
             rois = []
             for info in entries:
                 try:
                     rois.append(parse_roi(archive.read(info), Path(info.filename).stem))
                 except ValueError as exc:
                     raise AnnotationError(path, f"entry {info.filename}: {exc}") from None
+                except zipfile.BadZipFile as exc:  # its data disagree with its size or CRC
+                    raise AnnotationError(path, f"entry {info.filename}: damaged ({exc})") from None
             return rois
     except FileNotFoundError:
         raise AnnotationError(path, "no such file") from None
@@ -196,6 +207,27 @@ def read_rois(path: str | Path) -> list[ImageJRoi]:
         raise AnnotationError(path, str(exc)) from None
     except OSError as exc:
         raise AnnotationError(path, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def _check_sizes(path: Path, entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse, before decompressing anything, entries that declare more bytes than ROIs can hold.
+
+    `zipfile` never returns more than an entry declares (more fails its CRC check),
+    so the declared sizes bound what reading the set costs.
+    """
+    for info in entries:
+        if info.file_size > MAX_ROI_BYTES:
+            raise AnnotationError(path, f"entry {info.filename} declares {_mib(info.file_size)} uncompressed"
+                                        f" ({_mib(info.compress_size)} stored): larger than any ImageJ ROI"
+                                        f" (at most {_mib(MAX_ROI_BYTES)}); not an ImageJ ROI set")
+    total = sum(info.file_size for info in entries)
+    if total > MAX_ROI_SET_BYTES:
+        raise AnnotationError(path, f"the entries declare {_mib(total)} uncompressed, more than an ImageJ ROI set"
+                                    f" holds (at most {_mib(MAX_ROI_SET_BYTES)})")
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB" if size < 1 << 30 else f"{size / (1 << 30):.1f} GiB"
 
 
 def read_point_annotation(path: str | Path, shape: tuple[int, int] | None = None, *,
