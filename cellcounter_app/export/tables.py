@@ -46,6 +46,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "mean_density_per_mm2",
     "mean_area_px",
     "mean_area_um2",
+    "n_calibrated",
 )
 
 ALL_GROUP = "All"
@@ -159,7 +160,9 @@ def summary_rows(
         standard deviation, needs two counted images) are over the counted
         images; ``mean_density_per_mm2``, ``mean_area_px`` and
         ``mean_area_um2`` are means of the per-image values over the counted
-        images where the value is defined (e.g. density needs a pixel size).
+        images where the value is defined (e.g. density needs a pixel size);
+        ``n_calibrated`` says how many counted images had a pixel size: the
+        images ``mean_density_per_mm2`` and ``mean_area_um2`` come from.
 
     Examples
     --------
@@ -284,6 +287,7 @@ def _summary_row(name: str, results: list[ImageResult]) -> list[Any]:
         statistics.stdev(counts) if len(counts) >= 2 else None,
         *(_mean_defined(r.summary.get(key) for r in counted)
           for key in ("density_per_mm2", "mean_area_px", "mean_area_um2")),
+        sum(isinstance(clean(r.summary.get("pixel_size_um")), (int, float)) for r in counted),
     ]
 
 
