@@ -22,7 +22,7 @@ class OmePixels:
 
 
 def parse_ome(xml: str) -> OmePixels:
-    """Pixel size (µm) and channel names of the first image of an OME-XML document.
+    """Pixel width and height (µm) and channel names of the first image of an OME-XML document.
 
     Invalid XML or missing fields give an empty record: the pixels can still
     be read without them.
@@ -30,10 +30,10 @@ def parse_ome(xml: str) -> OmePixels:
     Examples
     --------
     >>> xml = ('<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image>'
-    ...        '<Pixels PhysicalSizeX="325" PhysicalSizeXUnit="nm">'
+    ...        '<Pixels PhysicalSizeX="325" PhysicalSizeXUnit="nm" PhysicalSizeY="0.325">'
     ...        '<Channel Name="DAPI"/><Channel Name="GFP"/></Pixels></Image></OME>')
     >>> parse_ome(xml)
-    OmePixels(pixel_size_um=0.325, channel_names=('DAPI', 'GFP'))
+    OmePixels(pixel_size_um=0.325, channel_names=('DAPI', 'GFP'), pixel_height_um=0.325)
     """
     try:
         root = ElementTree.fromstring(xml)
