@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,24 @@ def overlay_path(folder: str | os.PathLike[str], name: str) -> Path:
 
 
 def _beside(folder: str | os.PathLike[str], name: str, suffix: str) -> Path:
-    stem = Path(name).with_suffix("")
-    return Path(folder) / stem.with_name(stem.name + suffix)
+    """``folder/<name without its extension><suffix>``; an image inside a file (``a.czi [scene 2]``)
+    keeps its part: ``a [scene 2]<suffix>``, so the scenes of one file do not collide.
+
+    Examples
+    --------
+    >>> _beside("out", "a.czi [scene 2]", "_labels.tif").as_posix()
+    'out/a [scene 2]_labels.tif'
+    """
+    file, part = name, ""
+    match = _PART.match(name)
+    if match:
+        file, part = match["file"], match["part"]
+    stem = Path(file).with_suffix("")
+    return Path(folder) / stem.with_name(stem.name + part + suffix)
+
+
+_PART = re.compile(r"^(?P<file>.+?)(?P<part> \[[^\]/]*\])$")
+"""A name of one image of a multi-image file: ``file.czi [scene 2]``."""
 
 
 def check_image_outputs(
