@@ -19,7 +19,7 @@ IMAGE_HEADER = [
 ]
 SUMMARY_HEADER = [
     "group", "n_images", "n_counted", "n_failed", "total_count", "mean_count", "sd_count",
-    "mean_density_per_mm2", "mean_area_px", "mean_area_um2",
+    "mean_density_per_mm2", "mean_area_px", "mean_area_um2", "n_calibrated",
 ]
 
 
@@ -119,7 +119,7 @@ def test_summary_custom_groups_and_empty_batch(results):
     header, rows = summary_rows(results, group_by=lambda r: "failed" if not r.ok else "fine")
     assert [(row[0], row[1]) for row in rows] == [("failed", 1), ("fine", 3), ("All", 4)]
     header, rows = summary_rows([])
-    assert rows == [["All", 0, 0, 0, 0, None, None, None, None, None]]
+    assert rows == [["All", 0, 0, 0, 0, None, None, None, None, None, 0]]
 
 
 def test_info_rows_put_extra_info_first_then_totals(results):

@@ -46,7 +46,8 @@ def test_hidden_files_and_folders_are_ignored(tmp_path):
     touch(tmp_path / "._a.tif")
     touch(tmp_path / ".cache" / "b.tif")
     kept = touch(tmp_path / "c.tif")
-    assert find_images([tmp_path]) == ([kept], [])
+    assert find_images([tmp_path]) == ([kept], [
+        (tmp_path, "3 hidden file(s) or folder(s) not read (names starting with '.'): ._a.tif, .cache/, .hidden.tif")])
 
 
 def test_non_images_and_missing_paths_are_reported(tmp_path):
