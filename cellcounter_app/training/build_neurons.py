@@ -39,6 +39,8 @@ from .recalibrate import set_postprocess
 from .stain_calibration import best_floor, detections, f1_at, FLOORS
 from .synthetic import generate_dataset
 
+VERSION = "1.0.0"
+
 SOURCES: dict[str, tuple[str, ...]] = {
     "deepflash-cfos": ("neurons-deepflash/cfos", "neurons-deepflash/cfos-transfer"),
     "deepflash-parv": ("neurons-deepflash/parv",),
@@ -155,8 +157,10 @@ def build(data_root: Path, out: Path, fold_minutes: float, final_minutes: float,
             f"{k} F1 {v['f1']:.3f} MPE {v['mpe']:+.0f}%" for k, v in folds[held]["scores"].items()))
     final = train_model(names, data_root, out / "neurons.onnx", final_minutes, seed, say)
     floor, table = choose_min_stain(final.model_path, names, data_root)
+    stamp = set_version(final.model_path, VERSION)
     card = json.loads(final.card_path.read_text())
     card.update({
+        "version": VERSION, "build_stamp": stamp,
         "description": "Stained somata in tissue sections (c-Fos, Parvalbumin, tracer or any stain colour): "
                        "counts only clearly stained cells.",
         "counting_rule": RULE, "licence": LICENCE,
@@ -172,6 +176,22 @@ def build(data_root: Path, out: Path, fold_minutes: float, final_minutes: float,
     (out / "neurons.md").write_text(markdown(json.loads(final.card_path.read_text())))
     say(f"wrote {final.model_path} (min_stain {floor:g}) in {(time.perf_counter() - started) / 60:.0f} min")
     return final.model_path
+
+
+def set_version(path: Path, version: str) -> str:
+    """Give the exported model its release version (fine-tuning stamps the time); returns the stamp."""
+    import onnx
+
+    from ..atomic import atomic_write_bytes
+    from ..inference.metadata import ModelMeta
+
+    proto = onnx.load(str(path))
+    props = {p.key: p.value for p in proto.metadata_props}
+    meta = ModelMeta.from_props(props, path.stem)
+    del proto.metadata_props[:]
+    onnx.helper.set_model_props(proto, {**props, **ModelMeta(**{**meta.__dict__, "version": version}).to_props()})
+    atomic_write_bytes(path, proto.SerializeToString())
+    return meta.version
 
 
 def markdown(card: dict[str, Any]) -> str:
