@@ -69,6 +69,9 @@ def write_project_card(card_path: Path, request: ProjectTrainRequest, base: Pred
                 "centroid matching within half that diameter",
         "new": new.to_dict(), "reference": reference.to_dict(),
     }
+    # one base F1 in the card, the one the panel shows (the network-level check of `finetune` is kept aside)
+    card["base_validation_f1_network"] = card.get("base_validation_f1")
+    card["base_validation_f1"] = reference.f1
     atomic_write_bytes(card_path, json.dumps(card, indent=2, default=str).encode())
     lines = [
         f"# Model card: `{card['name']}` {card['version']}", "",

@@ -68,7 +68,7 @@ def test_a_project_run_reports_progress_and_writes_a_versioned_model(trained):
     card = json.loads(result.card_path.read_text())
     assert card["base"] is None and card["project"] == str(project.folder)
     assert sorted(card["train_images"] + card["val_images"]) == ["images/a0.png", "images/a1.png", "images/a2.png"]
-    assert card["evaluation"]["reference"]["f1"] == result.base_f1
+    assert card["evaluation"]["reference"]["f1"] == result.base_f1 == card["base_validation_f1"]
     assert card["annotations"]["images/a0.png"] == {"kind": "corrected", "cells": 10}
     assert "| classical |" in result.card_path.with_suffix(".md").read_text()
 
