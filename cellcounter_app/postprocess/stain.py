@@ -92,24 +92,49 @@ def cell_stain(labels: np.ndarray, image: np.ndarray, sigma: float | None = None
         return np.zeros(0)
     if sigma is None:
         sigma = noise_sigma(plane)
-    flat = labels.ravel()
-    values = plane.ravel().astype(np.float32, copy=False)
-    if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
-        flat = np.where(np.isfinite(values), flat, 0)
-        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-    area = np.bincount(flat, minlength=count + 1)
-    inside = np.bincount(flat, weights=values, minlength=count + 1)[1:] / np.maximum(area[1:], 1)
+    area, total = _sums(labels, None, plane, count)
+    inside = total[1:] / np.maximum(area[1:], 1)
     if ring is None:
         diameter = 2.0 * np.sqrt(np.median(area[1:]) / np.pi)
         ring = int(np.clip(round(diameter / 4.0), 2, 25))
-    owner = ndi.maximum_filter(labels, size=2 * ring + 1).ravel()
-    owner[flat != 0] = 0
-    ring_n = np.bincount(owner, minlength=count + 1)[1:]
-    ring_sum = np.bincount(owner, weights=values, minlength=count + 1)[1:]
-    background = values[::7][flat[::7] == 0]
-    overall = float(np.median(background)) if background.size else 0.0
-    around = np.where(ring_n > 0, ring_sum / np.maximum(ring_n, 1), overall)
+    ring_n, ring_sum = _sums(labels, ring, plane, count)
+    sample = _finite(plane[::7, ::7])[labels[::7, ::7] == 0]
+    overall = float(np.median(sample)) if sample.size else 0.0
+    around = np.where(ring_n[1:] > 0, ring_sum[1:] / np.maximum(ring_n[1:], 1), overall)
     return (inside - around) / sigma
+
+
+BLOCK_ROWS = 1024
+"""Rows measured at a time: the temporaries of a 20000² image stay a few tens of MB."""
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float64, copy=False)
+    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0) if values.dtype.kind == "f" else values
+
+
+def _sums(labels: np.ndarray, ring: int | None, plane: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per label, pixel count and intensity sum: of the cell itself (``ring`` None), or of the background
+    within ``ring`` px of it (where two rings meet, the higher id takes the pixel).  Row block by row block."""
+    n = np.zeros(count + 1, np.int64)
+    total = np.zeros(count + 1)
+    halo = 0 if ring is None else ring
+    for y in range(0, labels.shape[0], BLOCK_ROWS):
+        y0, y1 = max(y - halo, 0), min(y + BLOCK_ROWS + halo, labels.shape[0])
+        block = labels[y0:y1]
+        values = plane[y:y + BLOCK_ROWS]
+        finite = np.isfinite(values) if values.dtype.kind == "f" else None
+        if ring is None:
+            owner = block
+        else:
+            owner = ndi.maximum_filter(block, size=2 * ring + 1)[y - y0:y - y0 + values.shape[0]]
+            owner = np.where(labels[y:y + BLOCK_ROWS] == 0, owner, 0)
+        if finite is not None:
+            owner = np.where(finite, owner, 0)
+        owner = owner.ravel()
+        n += np.bincount(owner, minlength=count + 1)
+        total += np.bincount(owner, weights=_finite(values).ravel(), minlength=count + 1)
+    return n, total
 
 
 def drop_faint(labels: np.ndarray, image: np.ndarray | None, min_stain: float,
