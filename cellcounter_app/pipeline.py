@@ -453,7 +453,8 @@ def _write_image_outputs(request: CountRequest, image: LoadedImage, result: Imag
     if request.labels_dir is not None:
         target = label_path(request.labels_dir, result.name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_label_image(result.labels, target, force=request.force)
+        write_label_image(result.labels, target, force=request.force,
+                          pixel_size_um=result.summary.get("pixel_size_um"))
     if request.overlays_dir is not None:
         target = overlay_path(request.overlays_dir, result.name)
         target.parent.mkdir(parents=True, exist_ok=True)

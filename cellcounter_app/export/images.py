@@ -32,8 +32,13 @@ def write_label_image(
     path: str | os.PathLike[str],
     *,
     force: bool = False,
+    pixel_size_um: float | None = None,
 ) -> Path:
     """Write a label image (0 = background, n = object n) as a zlib-compressed TIFF.
+
+    With ``pixel_size_um`` the file carries the calibration, as Fiji and
+    napari read it: the TIFF resolution (pixels per cm) and, for 16-bit
+    labels, ImageJ's ``unit=um``.
 
     Parameters
     ----------
@@ -71,9 +76,15 @@ def write_label_image(
     dtype = np.uint16 if high <= np.iinfo(np.uint16).max else np.uint32
     target = Path(path)
     check_writable(target, force=force)
+    calibration: dict = {}
+    if pixel_size_um is not None and np.isfinite(pixel_size_um) and pixel_size_um > 0:
+        calibration = {"resolution": (1e4 / pixel_size_um, 1e4 / pixel_size_um), "resolutionunit": "CENTIMETER"}
+        if dtype == np.uint16 and labels.ndim == 2:
+            calibration = {"imagej": True, "resolution": (1 / pixel_size_um, 1 / pixel_size_um),
+                           "metadata": {"unit": "um"}}
     with atomic_path(target) as tmp:
         tifffile.imwrite(tmp, labels.astype(dtype, copy=False), compression="zlib",
-                         photometric="minisblack")
+                         photometric="minisblack", **calibration)
     return target
 
 
