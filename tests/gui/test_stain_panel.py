@@ -118,6 +118,8 @@ def test_the_line_follows_the_mouse(qtbot, window, tmp_path):
         qtbot.wait(20)
         qtbot.mouseMove(widget, QPoint(round(start.x() + t * (end.x() - start.x())), start.y()))
     qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
+    # the value is written through the throttled path: wait for it rather than for a fixed time
+    qtbot.waitUntil(lambda: 7.0 < window.session.project.defaults.params.get("min_stain", 0.0), timeout=10_000)
     moved = window.session.project.defaults.params["min_stain"]
     assert 7.0 < moved < 12.0  # where the mouse let go, to a pixel
     qtbot.waitUntil(lambda: entry.count == 4, timeout=30_000)
