@@ -334,6 +334,18 @@ def failed_result(path: Path, name: str, error: str, model: Predictor | None = N
     )
 
 
+def batch_files(request: CountRequest) -> tuple[list[Path], list[tuple[Path, str]], dict[Path, PairedImage]]:
+    """The files a batch counts, the ones skipped and why, and the sibling files of each (``--pair``)."""
+    files, skipped = find_images(request.inputs)
+    paired: dict[Path, PairedImage] = {}
+    if request.pair is not None:
+        pairing = pair_files(files, request.pair)
+        files = [image.detect for image in pairing.images]
+        skipped = [*skipped, *pairing.unpaired]
+        paired = {image.detect: image for image in pairing.images}
+    return list(files), list(skipped), paired
+
+
 def count_batch(
     request: CountRequest,
     *,
@@ -361,13 +373,7 @@ def count_batch(
     predictor = model or load_model(request.model or default_model_name(),
                                     use_gpu=request.use_gpu, threads=request.threads)
     params = effective_params(predictor, request.params)  # validates the overrides up front
-    files, skipped = find_images(request.inputs)
-    paired: dict[Path, PairedImage] = {}
-    if request.pair is not None:
-        pairing = pair_files(files, request.pair)
-        files = [image.detect for image in pairing.images]
-        skipped = [*skipped, *pairing.unpaired]
-        paired = {image.detect: image for image in pairing.images}
+    files, skipped, paired = batch_files(request)
     root = naming_root(request.inputs)
     check_image_outputs([image_name(path, root) for path in files], request.labels_dir, request.overlays_dir,
                         force=request.force)

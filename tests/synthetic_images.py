@@ -59,3 +59,20 @@ def make_folder(root: Path, counts=(2, 3, 5)) -> dict[str, int]:
             write_png(root / name, image)
         expected[name] = n
     return expected
+
+
+def stained_discs(path: Path, values) -> Path:
+    """A 200x200 PNG of 16 discs on a background of 20 with noise 4; disc k has grey value ``values[k]``.
+
+    ``[80] * 4 + [45] * 12`` gives 4 clearly stained discs (stain ~12 x noise) and 12 faint ones (~5.5).
+    """
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[:200, :200]
+    image = np.full((200, 200), 20.0)
+    for k, value in enumerate(values):
+        r, c = 25 + 50 * (k // 4), 25 + 50 * (k % 4)
+        image[(rows - r) ** 2 + (cols - c) ** 2 <= 100] = value
+    return write_png(path, np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
+
+
+MOSTLY_FAINT = [80] * 4 + [45] * 12

@@ -112,3 +112,19 @@ def drag_image(qtbot, window: QtMainWindow, start: tuple[float, float], end: tup
         qtbot.mouseMove(widget, QPoint(round(a.x() + t * (b.x() - a.x())), round(a.y() + t * (b.y() - a.y()))))
     qtbot.wait(15)
     qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=b)
+
+
+def counted_alone(folder: Path, image: Path, model: str = "classical"):
+    """``image`` counted once in a new project in ``folder`` by the window's jobs, without a window:
+    ``(project, image id, model cache, result)``."""
+    from cellcounter_app.gui.jobs import ImageDone, ModelCache, count_request, run_count
+    from cellcounter_app.project import Project
+
+    project = Project(folder)
+    project.set_defaults(model=model)
+    project.add_images([image])
+    image_id = project.images[0].id
+    models = ModelCache()
+    result = next(e.result for e in run_count(count_request(project, [image_id]), models, lambda: False)
+                  if isinstance(e, ImageDone))
+    return project, image_id, models, result

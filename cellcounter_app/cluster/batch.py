@@ -14,11 +14,10 @@ from typing import Any
 
 from ..export import check_image_outputs
 from ..inference import Predictor, load_model
-from ..io import find_images
-from ..markers import PairedImage, pair_files
+from ..markers import PairedImage
 from ..markers.score import rescore_batch
-from ..pipeline import (BatchFinished, BatchStarted, CountRequest, Event, ImageCounted, default_model_name,
-                        effective_params, failed_result, image_name, model_info, naming_root)
+from ..pipeline import (BatchFinished, BatchStarted, CountRequest, Event, ImageCounted, batch_files,
+                        default_model_name, effective_params, failed_result, image_name, model_info, naming_root)
 from ..postprocess import PostprocessParams
 from ..results import ImageResult
 from .address import DaskAddress
@@ -69,7 +68,7 @@ def count_batch_on_cluster(
     model = request.model or default_model_name()
     predictor = load_model(model, use_gpu=False, threads=1)  # checks the model and the parameters here, at once
     params = effective_params(predictor, request.params)
-    files, skipped, paired = _images(request)
+    files, skipped, paired = batch_files(request)
     root = naming_root(request.inputs)
     names = [image_name(path, root) for path in files]
     check_image_outputs(names, request.labels_dir, request.overlays_dir, force=request.force)
@@ -99,18 +98,6 @@ def count_batch_on_cluster(
         for marker in (m for m in request.markers if any(f"{m.name}_positive" in r.cells for r in results)):
             rescore_batch(results, marker.name, marker.rule)
     yield BatchFinished(tuple(results), cancelled, time.perf_counter() - start)
-
-
-def _images(request: CountRequest) -> tuple[list[Path], list[tuple[Path, str]], dict[Path, PairedImage]]:
-    """The files to count, the ones skipped and why, and the sibling files of each (``--pair``)."""
-    files, skipped = find_images(request.inputs)
-    paired: dict[Path, PairedImage] = {}
-    if request.pair is not None:
-        pairing = pair_files(files, request.pair)
-        files = [image.detect for image in pairing.images]
-        skipped = [*skipped, *pairing.unpaired]
-        paired = {image.detect: image for image in pairing.images}
-    return list(files), list(skipped), paired
 
 
 def _check_workers(client: Any, first: Path, model: str, use_gpu: bool, threads: int | None) -> None:

@@ -4,51 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from synthetic_images import write_png
-from window_helpers import close_window, open_window, wait_counted
+from synthetic_images import MOSTLY_FAINT, stained_discs
+from window_helpers import close_window, counted_alone, open_window, wait_counted
 
 from cellcounter_app.gui.images_table_model import COLUMNS
-from cellcounter_app.gui.jobs import ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count
+from cellcounter_app.gui.jobs import PreviewRequest, preview
 from cellcounter_app.io import read_image
-from cellcounter_app.project import Project
 
 pytestmark = pytest.mark.gui
 
 DECORATION, TOOLTIP = Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole
 
 
-def discs(path: Path, values: list[int]) -> Path:
-    """A 200×200 image of 16 discs on a background of 20 with noise 4; disc k has grey value ``values[k]``."""
-    rng = np.random.default_rng(0)
-    rows, cols = np.mgrid[:200, :200]
-    image = np.full((200, 200), 20.0)
-    for k, value in enumerate(values):
-        r, c = 25 + 50 * (k // 4), 25 + 50 * (k % 4)
-        image[(rows - r) ** 2 + (cols - c) ** 2 <= 100] = value
-    return write_png(path, np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
-
-
 def mostly_faint(path: Path) -> Path:
     """4 clearly stained discs (stain ~12 x noise) and 12 faint ones (~5.5): the median cell is faint."""
-    return discs(path, [80] * 4 + [45] * 12)
+    return stained_discs(path, MOSTLY_FAINT)
 
 
 def bright(path: Path) -> Path:
-    return discs(path, [200] * 16)
+    return stained_discs(path, [200] * 16)
 
 
 def test_a_recount_that_leaves_only_stained_cells_clears_the_flag(tmp_path):
-    project = Project(tmp_path / "proj")
-    project.set_defaults(model="classical")
     path = mostly_faint(tmp_path / "images" / "faint.png")
-    project.add_images([path])
-    image_id = project.images[0].id
-    models = ModelCache()
-    first = next(e.result for e in run_count(count_request(project, [image_id]), models, lambda: False)
-                 if isinstance(e, ImageDone))
+    project, image_id, models, first = counted_alone(tmp_path / "proj", path)
     assert first.summary["count"] == 16
     assert first.params["reliability"] == "check" and "faint cells" in first.params["reliability_reasons"]
     image = read_image(path)

@@ -8,39 +8,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from synthetic_images import write_png
-from window_helpers import close_window, open_window, wait_counted
+from synthetic_images import MOSTLY_FAINT, stained_discs
+from window_helpers import close_window, counted_alone, open_window, wait_counted
 
-from cellcounter_app.gui.jobs import (
-    ImageDone, ModelCache, PreviewRequest, count_request, preview, run_count, stain_candidates,
-)
+from cellcounter_app.gui.jobs import PreviewRequest, preview, stain_candidates
 from cellcounter_app.gui.qt_stain_panel import FLOOR, line_position, line_value
 from cellcounter_app.io import read_image
-from cellcounter_app.project import Project, load_project
+from cellcounter_app.project import load_project
 
 pytestmark = pytest.mark.gui
 
 
 def mostly_faint(path: Path) -> Path:
     """16 discs on a background of 20 with noise 4: 4 clearly stained (stain ~12 x noise), 12 faint (~5.5)."""
-    rng = np.random.default_rng(0)
-    rows, cols = np.mgrid[:200, :200]
-    image = np.full((200, 200), 20.0)
-    for k in range(16):
-        r, c = 25 + 50 * (k // 4), 25 + 50 * (k % 4)
-        image[(rows - r) ** 2 + (cols - c) ** 2 <= 100] = 80 if k < 4 else 45
-    return write_png(path, np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
+    return stained_discs(path, MOSTLY_FAINT)
 
 
 def test_a_minimum_stain_keeps_exactly_the_objects_at_or_above_it(tmp_path):
-    project = Project(tmp_path / "proj")
-    project.set_defaults(model="classical")
     path = mostly_faint(tmp_path / "images" / "faint.png")
-    project.add_images([path])
-    image_id = project.images[0].id
-    models = ModelCache()
-    first = next(e.result for e in run_count(count_request(project, [image_id]), models, lambda: False)
-                 if isinstance(e, ImageDone))
+    project, image_id, models, first = counted_alone(tmp_path / "proj", path)
     image = read_image(path)
     request = PreviewRequest(image_id, first, image, "classical", project.user_params(image_id))
     every = stain_candidates(request, models)
