@@ -65,12 +65,23 @@ def source_pairs(data: Path, source: Source, limit: int, seed: int = 0) -> list[
 
 
 def seen_sources(card: Path | None) -> set[str]:
-    """The card set names a model trained or calibrated on (its ``split.by_source``); none for classical."""
+    """The card set names a model trained or calibrated on; none for classical.
+
+    A build card lists them in ``split.by_source``; a fine-tuned model's card lists its images
+    (``split.train`` / ``split.val``, named ``<set>/...``) and the model it started from
+    (``base``), whose sources it has seen too.
+    """
     if card is None or not card.is_file():
         return set()
     data = json.loads(card.read_text())
-    seen = set((data.get("split") or {}).get("by_source") or {})
+    split = data.get("split") or {}
+    seen = set(split.get("by_source") or {})
     seen |= set((data.get("calibration") or {}).get("sources") or [])
+    seen |= {name.split("/")[0] for key in ("train", "val") if isinstance(split.get(key), list)
+             for name in split[key] if "/" in name}
+    base = data.get("base")
+    if isinstance(base, str) and base and base != data.get("name"):
+        seen |= seen_sources(card.with_name(f"{base}.json"))
     return seen
 
 
