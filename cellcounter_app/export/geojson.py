@@ -13,9 +13,11 @@ import numpy as np
 
 from ..results import CELL_COLUMNS, MANUAL_COLUMN
 from .atomic import atomic_write_bytes, check_writable
+from .images import _beside
 from .outlines import cell_outlines
 
 CELL_CLASS = "Cell"
+GEOJSON_SUFFIX = ".geojson"
 _POSITIVE = "_positive"
 
 
@@ -58,6 +60,17 @@ def cells_geojson(labels: np.ndarray | None, cells: Mapping[str, Any]) -> dict[s
                            "classification": {"name": name}, "measurements": measurements},
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def geojson_path(folder: str | os.PathLike[str], name: str) -> Path:
+    """The GeoJSON of the image called ``name`` in ``folder`` (``a.tif`` -> ``a.geojson``).
+
+    Examples
+    --------
+    >>> geojson_path("out", "day1/a.tif").as_posix()
+    'out/day1/a.geojson'
+    """
+    return _beside(folder, name, GEOJSON_SUFFIX)
 
 
 def write_geojson(labels: np.ndarray | None, cells: Mapping[str, Any], path: str | os.PathLike[str],

@@ -10,7 +10,21 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_path, check_writable
+from .images import _beside
 from .outlines import cell_outlines
+
+ROI_SET_SUFFIX = "_rois.zip"
+
+
+def roi_set_path(folder: str | os.PathLike[str], name: str) -> Path:
+    """The ROI set of the image called ``name`` in ``folder``, named like its label TIFF.
+
+    Examples
+    --------
+    >>> roi_set_path("rois", "a.czi [scene 2]").as_posix()
+    'rois/a [scene 2]_rois.zip'
+    """
+    return _beside(folder, name, ROI_SET_SUFFIX)
 
 
 def write_roi_set(labels: np.ndarray | None, cells: Mapping[str, Any], path: str | os.PathLike[str],
