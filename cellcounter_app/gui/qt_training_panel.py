@@ -42,13 +42,17 @@ from PySide6.QtWidgets import (
 
 from ..errors import CellCounterError
 from ..inference import list_models
+from ..io.annotations import EXTENSIONS, GEOJSON_EXTENSIONS, LABEL_EXTENSIONS, POINT_EXTENSIONS, ROI_EXTENSIONS
 from .qt_worker import QtWorker
 from .qt_histogram import PanelPlot
 from .session import Session
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_FILTER = "Annotations (*.tif *.tiff *.png *.zip *.roi *.csv *.txt);;All files (*)"
+ANNOTATION_FILTER = ";;".join(
+    f"{kind} ({' '.join('*' + ext for ext in extensions)})" for kind, extensions in (
+        ("Annotations", EXTENSIONS), ("Label or mask images", LABEL_EXTENSIONS), ("ImageJ ROI sets", ROI_EXTENSIONS),
+        ("QuPath GeoJSON", GEOJSON_EXTENSIONS), ("Point lists", POINT_EXTENSIONS))) + ";;All files (*)"
 SCRATCH = "(from scratch)"
 LOSS_COLOUR, F1_COLOUR = "#1f77b4", "#d62728"
 
@@ -101,7 +105,8 @@ class QtTrainingPanel(QWidget):
         layout.addWidget(self.images, 1)
         row = QHBoxLayout()
         self.import_button = QPushButton("Import annotations for this image…")
-        self.import_button.setToolTip("A label or mask image (TIFF/PNG), an ImageJ ROI set (.zip) or a CSV of points")
+        self.import_button.setToolTip("A label or mask image (TIFF/PNG), an ImageJ ROI set (.zip), a QuPath GeoJSON"
+                                      " (.geojson) or a CSV of points")
         self.import_button.clicked.connect(lambda: self.import_annotations())
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)

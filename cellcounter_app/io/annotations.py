@@ -1,4 +1,4 @@
-"""Ground-truth annotations from other tools: label or mask images, ImageJ ROI sets, point lists.
+"""Ground-truth annotations from other tools: label or mask images, ImageJ ROI sets, QuPath GeoJSON, point lists.
 
 `read_annotation` picks the reader from the file's extension and returns an
 `Annotation`: instance labels of the outlined cells and the points of the
@@ -11,6 +11,11 @@ file and what is wrong with it.
 * **ImageJ ROI sets** (``.zip`` of ``.roi`` files, or one ``.roi``): area
   ROIs (polygon, rectangle, oval, freehand, traced) become one cell each,
   point ROIs one cell per point; lines and text are skipped with a note.
+* **QuPath GeoJSON** (``.geojson``, or ``.json`` holding a FeatureCollection
+  or a list of Features): polygons become one cell each, points one cell per
+  point; objects classified ``Ignore*`` or ``Region*``, and the annotations
+  around exported detections, are skipped with a note (see
+  `cellcounter_app.io.geojson_annotations`).
 * **Point lists** (``.csv``/``.tsv``/``.txt``): columns ``x`` and ``y`` (any
   case, e.g. an ImageJ results table's ``"X","Y"``), napari's ``axis-0``
   (row) and ``axis-1`` (column), or, without a header, the first two columns
@@ -31,20 +36,24 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..errors import CellCounterError, ImageReadError
+from .geojson_annotations import draw_outlines, parse_geojson
 from .imagej_roi import ImageJRoi, parse_roi, roi_mask
 from .options import ReadOptions
 from .reader import read_image
 
 LABEL_EXTENSIONS = (".tif", ".tiff", ".png")
 ROI_EXTENSIONS = (".zip", ".roi")
+GEOJSON_EXTENSIONS = (".geojson", ".json")
 POINT_EXTENSIONS = (".csv", ".tsv", ".txt")
-EXTENSIONS = LABEL_EXTENSIONS + ROI_EXTENSIONS + POINT_EXTENSIONS
+EXTENSIONS = LABEL_EXTENSIONS + ROI_EXTENSIONS + GEOJSON_EXTENSIONS + POINT_EXTENSIONS
 MAX_ROI_ENTRIES = 1_000_000
 MAX_ROI_BYTES = 64 << 20
 """Largest ``.roi`` accepted, in a set or alone: a polygon or multi-point ROI of five million
 sub-pixel points. A zip entry declaring more (a 2 GiB entry in a 2 MB file) is refused unread."""
 MAX_ROI_SET_BYTES = 1 << 30
 """Largest total uncompressed size of a ROI set's entries."""
+MAX_GEOJSON_BYTES = 1 << 30
+"""Largest GeoJSON file read (a whole slide's million cells is a few hundred MiB)."""
 
 
 class AnnotationError(ImageReadError):
@@ -94,10 +103,11 @@ def read_annotation(path: str | Path, shape: tuple[int, int] | None = None, *,
     Parameters
     ----------
     path : str or Path
-        A label/mask image, an ImageJ ROI set or ROI, or a point list.
+        A label/mask image, an ImageJ ROI set or ROI, a QuPath GeoJSON, or a
+        point list.
     shape : (H, W), optional
-        The annotated image's size.  Needed for ROI sets (to draw the
-        outlines); when given, a label image of another size and points
+        The annotated image's size.  Needed for ROI sets and GeoJSON (to draw
+        the outlines); when given, a label image of another size and points
         outside the image are errors.
     pixels_per_unit : float
         Point lists only: pixels per coordinate unit (> 0), e.g. ``1 /
@@ -117,6 +127,10 @@ def read_annotation(path: str | Path, shape: tuple[int, int] | None = None, *,
         if shape is None:
             raise AnnotationError(path, "reading ImageJ ROIs needs the size of the image they outline")
         return read_roi_annotation(path, shape)
+    if suffix in GEOJSON_EXTENSIONS:
+        if shape is None:
+            raise AnnotationError(path, "reading GeoJSON outlines needs the size of the image they outline")
+        return read_geojson_annotation(path, shape)
     if suffix in POINT_EXTENSIONS:
         return read_point_annotation(path, shape, pixels_per_unit=pixels_per_unit)
     raise AnnotationError(path, f"not an annotation file; expected one of {', '.join(EXTENSIONS)}")
@@ -174,6 +188,31 @@ def read_roi_annotation(path: str | Path, shape: tuple[int, int]) -> Annotation:
     if not labels.any() and not len(all_points):
         raise AnnotationError(path, "no cell in the ROIs: " + ("; ".join(notes) if notes else "the set is empty"))
     return Annotation(labels if labels.any() else None, all_points, path, tuple(notes))
+
+
+def read_geojson_annotation(path: str | Path, shape: tuple[int, int]) -> Annotation:
+    """A QuPath GeoJSON: one cell per polygon and per point (rules: `cellcounter_app.io.geojson_annotations`)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_GEOJSON_BYTES:
+            raise AnnotationError(path, f"{_mib(size)}: larger than the GeoJSON files read"
+                                        f" (at most {_mib(MAX_GEOJSON_BYTES)})")
+        cells = parse_geojson(path.read_bytes())
+    except FileNotFoundError:
+        raise AnnotationError(path, "no such file") from None
+    except ValueError as exc:
+        raise AnnotationError(path, str(exc)) from None
+    except OSError as exc:
+        raise AnnotationError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    labels, missed = draw_outlines(cells.outlines, shape)
+    notes = list(cells.notes)
+    if missed:
+        notes.append(f"{missed} outline{'s' if missed > 1 else ''} with no pixel in the image")
+    _check_points(path, cells.points, shape)
+    if not labels.any() and not len(cells.points):
+        raise AnnotationError(path, "no cell in the file: " + ("; ".join(notes) if notes else "it has no feature"))
+    return Annotation(labels if labels.any() else None, cells.points, path, tuple(notes))
 
 
 def read_rois(path: str | Path) -> list[ImageJRoi]:

@@ -1,7 +1,7 @@
 """Ground truth imported into a project, kept next to the project file (numpy only, no torch).
 
-Importing reads a label/mask image, an ImageJ ROI set or a point list (see
-`cellcounter_app.io.annotations`) against the image it annotates and stores
+Importing reads a label/mask image, an ImageJ ROI set, a QuPath GeoJSON or a
+point list (see `cellcounter_app.io.annotations`) against the image it annotates and stores
 what it found in the project folder:
 
 - ``annotations/<image id>.tif``: the outlined cells as a label image;
@@ -50,8 +50,9 @@ def import_annotation(project: Project, image_id: str, source: str | Path, *, un
     image_id : str
         The annotated image.
     source : str or Path
-        A label/mask image, an ImageJ ROI set (``.zip``/``.roi``) or a point
-        list (``.csv``/``.tsv``/``.txt``).
+        A label/mask image, an ImageJ ROI set (``.zip``/``.roi``), a QuPath
+        GeoJSON (``.geojson``/``.json``) or a point list
+        (``.csv``/``.tsv``/``.txt``).
     units : {"px", "um"}
         Units of a point list's coordinates; ``um`` uses the project's pixel
         size, else the image's.

@@ -142,7 +142,7 @@ def check_enough(images: Sequence[AnnotatedImage], *, min_images: int = MIN_IMAG
         f"Training needs at least {min_cells} annotated cells on at least {min_images} image"
         f"{'s' if min_images != 1 else ''}; the project has {have}. Correct the counts of more images "
         "(add the cells that were missed, remove the false ones) or import annotations "
-        "(label images, ImageJ ROI sets or point lists).")
+        "(label images, ImageJ ROI sets, QuPath GeoJSON or point lists).")
 
 
 def load_training_image(image: AnnotatedImage, *, channels: int = 1, point_shape: str = "disc",
