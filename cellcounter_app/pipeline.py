@@ -31,7 +31,7 @@ from .markers.score import applicable, marker_planes, read_siblings, rescore_bat
 from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
 from .postprocess.size import DEFAULT_SIZE, SizeSetting, derive_params, scale_for
-from .postprocess.stain import drop_faint
+from .postprocess.stain import cell_stain, stain_filter
 from .reliability import reliability_params
 from .results import STATUS_ERROR, ImageResult, ModelInfo
 from .sizing import estimate_diameter
@@ -250,15 +250,32 @@ def recount(
     over the background around them, in units of the image's noise) are
     dropped here, where the image is at hand.
     """
+    return recount_with_stain(probability, intensity, params, pixel_size_um, scale=scale)[:3]
+
+
+def recount_with_stain(
+    probability: np.ndarray,
+    intensity: np.ndarray | None,
+    params: PostprocessParams,
+    pixel_size_um: float | None = None,
+    *,
+    scale: float = 1.0,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float], np.ndarray]:
+    """`recount`, and the stain of every object found before ``min_stain`` dropped the faint ones.
+
+    A count with ``min_stain`` t keeps exactly the objects whose value there
+    is at least t (empty without an image).
+    """
     if scale < 1.0 - NO_RESCALE_TOLERANCE:
         small = resize_probability(probability, tuple(max(1, round(n * scale)) for n in probability.shape))
         labels = resize_labels(postprocess(small, derive_params(params, 1.0 / scale)), probability.shape)
     else:
         labels = postprocess(probability, params)
-    labels = drop_faint(labels, intensity, params.min_stain)
-    cells = measure_cells(labels, intensity, pixel_size_um)
+    every = cell_stain(labels, intensity) if intensity is not None else np.zeros(0)
+    labels, stain = stain_filter(labels, intensity, params.min_stain, stain=every)
+    cells = measure_cells(labels, intensity, pixel_size_um, stain=stain)
     summary = summarize(labels, cells, pixel_size_um)
-    return labels, cells, summary
+    return labels, cells, summary, every
 
 
 def count_image(

@@ -6,7 +6,8 @@ runs :func:`run_count`, a generator over the shared pipeline's
 `~cellcounter_app.pipeline.count_batch`.  :func:`preview` re-runs
 post-processing on a cached probability map for the threshold slider;
 :func:`stain_candidates` gives the stain of every object found before
-``min_stain`` drops the faint ones (the Stain panel's histogram).
+``min_stain`` drops the faint ones (the Stain panel's histogram); a preview
+gives them too, measured in the same pass.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..io import LoadedImage, ReadOptions
 from ..markers import MarkerSpec
 from ..markers.channels import detection_image
 from ..markers.score import applicable, marker_planes, score_image
-from ..pipeline import CountRequest, ImageCounted, ImageStarted, count_batch, default_model_name, recount
+from ..pipeline import CountRequest, ImageCounted, ImageStarted, count_batch, default_model_name, recount_with_stain
 from ..postprocess.size import SizeSetting, derive_params
 from ..project import Project
 from ..reliability import reliability_params
@@ -213,6 +214,11 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
     measured again on the new cells (a higher ``min_stain`` may leave only
     clearly stained ones).
     """
+    return preview_with_stain(request, models)[0]
+
+
+def preview_with_stain(request: PreviewRequest, models: ModelCache) -> tuple[ImageResult, np.ndarray]:
+    """`preview`, and the stain of every object found before ``min_stain`` dropped any (`stain_candidates`)."""
     base = request.result
     if base.probability is None:
         raise ValueError(f"{base.name}: no probability map to recount")
@@ -223,14 +229,15 @@ def preview(request: PreviewRequest, models: ModelCache) -> ImageResult:
     calibration = calibration if calibration == calibration else None  # NaN: uncalibrated
     setup = applicable(request.image, request.detect_channel, request.markers)
     detected = detection_image(request.image, setup.detect_channel) if request.markers else request.image
-    labels, cells, summary = recount(base.probability, detected.data, params, calibration, scale=scale)
+    labels, cells, summary, every = recount_with_stain(base.probability, detected.data, params, calibration,
+                                                       scale=scale)
     kept = {key: value for key, value in base.params.items() if key not in params.to_dict()}
     result = dataclasses.replace(base, summary=summary, cells=cells, labels=labels,
                                  params={**params.to_dict(), **kept})
     if setup.markers:
         score_image(result, labels, marker_planes(request.image, setup.markers, None), setup.markers)
     result.params.update(reliability_params(cells, labels, base.probability, result.params))
-    return result
+    return result, every
 
 
 def stain_candidates(request: PreviewRequest, models: ModelCache) -> np.ndarray:
@@ -240,5 +247,4 @@ def stain_candidates(request: PreviewRequest, models: ModelCache) -> np.ndarray:
     exactly the objects whose value here is at least t: a histogram of these
     values shows what a threshold keeps and what it drops.
     """
-    everything = dataclasses.replace(request, overrides={**request.overrides, "min_stain": 0.0})
-    return np.asarray(preview(everything, models).cells.get("stain", ()), dtype=float)
+    return np.asarray(preview_with_stain(request, models)[1], dtype=float)

@@ -13,7 +13,9 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -32,8 +34,8 @@ from .image_cache import ImageCache
 from .untitled import is_untitled, remove_untitled, untitled_folder
 from ..markers.setup import marker_specs, measure_saved, read_options
 from .jobs import (
-    PROJECT_MODELS_DIR, CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request, preview,
-    run_count,
+    PROJECT_MODELS_DIR, CountEnded, CountStarted, ImageDone, ModelCache, PreviewRequest, count_request,
+    preview_with_stain, run_count,
 )
 from .qt_worker import QtWorker
 from .stain_finder import StainFinder
@@ -78,7 +80,7 @@ class Session(QObject):
         """A parameter changed while the batch was counting the current image: preview it once counted."""
         self._preview: QtWorker | None = None
         self._preview_next: PreviewRequest | None = None
-        self._preview_start = 0.0
+        self._preview_start = self._rescored_at = 0.0  # a preview started before a re-score is stale
         self.stains = StainFinder(self.models, self._preview_request, self._stain_key, self)
         """The stain of every object of an image, before ``min_stain`` (the Stain panel's histogram)."""
         self._saver = BackgroundSave(lambda project: self._autosaver if project is self.project else None, self)
@@ -381,6 +383,7 @@ class Session(QObject):
 
     def show_rescored(self, image_id: str, result: ImageResult) -> None:
         """Record a result whose marker positivity was re-scored in place (threshold dragged)."""
+        self._rescored_at = time.perf_counter()
         self._record(image_id, result)
 
     # -- live preview ---------------------------------------------------------
@@ -403,18 +406,24 @@ class Session(QObject):
 
     def _start_preview(self, request: PreviewRequest) -> None:
         models = self.models
+        key = self._stain_key(request.image_id, request.overrides)
         self._preview_start = time.perf_counter()
-        self._preview = QtWorker(lambda cancelled: iter([preview(request, models)]), "preview", self)
-        self._preview.yielded.connect(lambda result: self._on_preview(request.image_id, result))
+        self._preview = QtWorker(lambda cancelled: iter([preview_with_stain(request, models)]), "preview", self)
+        self._preview.yielded.connect(lambda found: self._on_preview(request.image_id, key, *found))
         self._preview.finished.connect(self._on_preview_finished)
+        self.stains.expect(request.image_id, key)
         self._preview.start()
 
-    def _on_preview(self, image_id: str, result: ImageResult) -> None:
-        if self.project is not None and self._has(image_id) and self._preview_next is None:
+    def _on_preview(self, image_id: str, key: tuple, result: ImageResult, every: np.ndarray) -> None:
+        if self.project is None or not self._has(image_id):
+            return
+        self.stains.offer(image_id, key, every)
+        if self._preview_next is None and self._preview_start > self._rescored_at:
             self._record(image_id, result)
             self.preview_finished.emit(image_id, time.perf_counter() - self._preview_start)
 
     def _on_preview_finished(self, cancelled: bool) -> None:
+        self.stains.settle()
         worker, self._preview = self._preview, None
         if worker is not None:
             worker.wait()
@@ -440,10 +449,12 @@ class Session(QObject):
         """Whether ``image_id`` can be recounted at once from its cached probability map."""
         return self.project is not None and self._has(image_id) and self._preview_request(image_id) is not None
 
-    def _stain_key(self, image_id: str) -> tuple:
-        """What the objects found before ``min_stain`` depend on: the map, and every other parameter."""
+    def _stain_key(self, image_id: str, overrides: Mapping[str, Any] | None = None) -> tuple:
+        """What the objects found before ``min_stain`` depend on: the map, and every other parameter
+        (the user's of a recount request, ``overrides``, or the project's now)."""
         assert self.project is not None
-        others = sorted((k, repr(v)) for k, v in self.project.user_params(image_id).items() if k != "min_stain")
+        overrides = self.project.user_params(image_id) if overrides is None else overrides
+        others = sorted((k, repr(v)) for k, v in overrides.items() if k != "min_stain")
         return self.signature(), tuple(others)
 
     # -- housekeeping ---------------------------------------------------------

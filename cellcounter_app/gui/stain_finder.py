@@ -3,7 +3,10 @@
 ``min_stain`` is the last step of post-processing, so the objects found
 before it do not change while its line is dragged: they are found once per
 probability map and other parameters, on a worker thread, from the same
-frozen `PreviewRequest` a live recount uses.
+frozen `PreviewRequest` a live recount uses.  A live recount measures them in
+the same pass (`preview_with_stain`): while one is under way for the same
+key, the finder waits for its values (`expect`, `offer`, `settle`) instead of
+measuring them a second time beside it.
 """
 
 from __future__ import annotations
@@ -45,12 +48,15 @@ class StainFinder(QObject):
         self._known: tuple[tuple, np.ndarray] | None = None
         self._worker: QtWorker | None = None
         self._next: tuple[tuple, PreviewRequest] | None = None
+        self._expected: tuple | None = None
 
     def values(self, image_id: str) -> np.ndarray | None:
         """The stain of every object of ``image_id``; None while not known (they are then looked for)."""
         key = (image_id, self._key(image_id))
         if self._known is not None and self._known[0] == key:
             return self._known[1]
+        if key == self._expected:
+            return None  # a live recount is measuring them
         request = self._request(image_id)
         if request is not None:
             if self._worker is not None:
@@ -58,6 +64,26 @@ class StainFinder(QObject):
             else:
                 self._start(key, request)
         return None
+
+    def expect(self, image_id: str, key: tuple) -> None:
+        """A live recount of ``image_id`` with objects ``key`` has started; its values will be offered."""
+        self._expected = (image_id, key)
+
+    def offer(self, image_id: str, key: tuple, values: np.ndarray) -> None:
+        """Values a live recount measured for ``image_id`` with objects ``key``."""
+        full = (image_id, key)
+        if self._expected == full:
+            self._expected = None
+        if self._next is not None and self._next[0] == full:
+            self._next = None
+        self._known = (full, np.asarray(values, dtype=float))
+        self.found.emit(image_id)
+
+    def settle(self) -> None:
+        """The live recount ended; if it offered nothing, whoever waited for it asks again (and a worker measures)."""
+        expected, self._expected = self._expected, None
+        if expected is not None:
+            self.found.emit(expected[0])
 
     def _start(self, key: tuple, request: PreviewRequest) -> None:
         models = self._models
@@ -82,7 +108,7 @@ class StainFinder(QObject):
 
     def stop(self) -> None:
         """Wait for the worker and forget every value (the project is closed)."""
-        self._next = self._known = None
+        self._next = self._known = self._expected = None
         if self._worker is not None:
             self._worker.blockSignals(True)
             self._worker.cancel()

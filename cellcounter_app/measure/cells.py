@@ -21,6 +21,7 @@ INTEGER_COLUMNS = ("cell_id", "area_px")
 
 def measure_cells(
     labels: np.ndarray, intensity: np.ndarray | None = None, pixel_size_um: float | None = None,
+    *, stain: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Measure every labelled cell.
 
@@ -33,6 +34,10 @@ def measure_cells(
         channels is used.  None gives NaN intensities.
     pixel_size_um : float, optional
         Width of a pixel in µm, > 0.  None gives NaN in the ``*_um*`` columns.
+    stain : 1-D array, optional
+        Each cell's stain already measured (index ``i`` for label ``i + 1``,
+        as `cellcounter_app.postprocess.stain.stain_filter` gives it); by
+        default it is measured here in ``intensity``.
 
     Returns
     -------
@@ -100,7 +105,10 @@ def measure_cells(
         peak = np.full(count, -np.inf)
         np.maximum.at(peak, which, inside)
         cells["max_intensity"] = peak
-    cells["stain"] = np.full(count, np.nan) if values is None else _stain(labels.shape, pixels, which, values)
+    if stain is not None:
+        cells["stain"] = np.asarray(stain, dtype=np.float64)[ids - 1]
+    else:
+        cells["stain"] = np.full(count, np.nan) if values is None else _stain(labels.shape, pixels, which, values)
     scale = np.nan if pixel_size is None else pixel_size
     cells["area_um2"] = area * scale**2
     cells["equivalent_diameter_um"] = cells["equivalent_diameter_px"] * scale

@@ -250,21 +250,52 @@ def renumber(labels: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
 
     ``keep``, when given, is indexed by id and must cover every id of ``labels``.
     """
+    if keep is not None:
+        return renumber_kept(labels, keep)[0]
     flat = labels.ravel()
     run_starts = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     run_starts = np.concatenate(([0], run_starts))
     first_ids = flat[run_starts]
-    first_ids = first_ids[keep[first_ids]] if keep is not None else first_ids[first_ids != 0]
+    first_ids = first_ids[first_ids != 0]
     if first_ids.size == 0:
         return np.zeros(labels.shape, dtype=np.uint32)
-    ids, first = np.unique(first_ids, return_index=True)
-    new_ids = np.empty(ids.size, dtype=np.uint32)
-    new_ids[np.argsort(first)] = np.arange(1, ids.size + 1, dtype=np.uint32)
-    if keep is not None or int(ids[-1]) <= DENSE_ID_FACTOR * flat.size:
-        table = np.zeros(keep.size if keep is not None else int(ids[-1]) + 1, dtype=np.uint32)
+    ids, new_ids = _raster_order(first_ids)
+    if int(ids[-1]) <= DENSE_ID_FACTOR * flat.size:
+        table = np.zeros(int(ids[-1]) + 1, dtype=np.uint32)
         table[ids] = new_ids
         return table[labels]
     relabelled = np.zeros(flat.size, dtype=np.uint32)
     foreground = np.flatnonzero(flat)
     relabelled[foreground] = new_ids[np.searchsorted(ids, flat[foreground])]
     return relabelled.reshape(labels.shape)
+
+
+def renumber_kept(labels: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`renumber` with ``keep``, and its table: ``table[old id]`` is the new id (0: dropped or absent).
+
+    Examples
+    --------
+    >>> relabelled, table = renumber_kept(np.array([[0, 5, 2], [3, 0, 5]]), np.array([0, 0, 1, 1, 0, 1], bool))
+    >>> relabelled
+    array([[0, 1, 2],
+           [3, 0, 1]], dtype=uint32)
+    >>> table
+    array([0, 0, 2, 3, 0, 1], dtype=uint32)
+    """
+    flat = labels.ravel()
+    run_starts = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))
+    first_ids = flat[run_starts]
+    first_ids = first_ids[keep[first_ids]]
+    table = np.zeros(keep.size, dtype=np.uint32)
+    if first_ids.size:
+        ids, new_ids = _raster_order(first_ids)
+        table[ids] = new_ids
+    return table[labels], table
+
+
+def _raster_order(first_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ids of a raster scan's runs (sorted) and their new ids 1..n in order of first appearance."""
+    ids, first = np.unique(first_ids, return_index=True)
+    new_ids = np.empty(ids.size, dtype=np.uint32)
+    new_ids[np.argsort(first)] = np.arange(1, ids.size + 1, dtype=np.uint32)
+    return ids, new_ids

@@ -11,7 +11,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from synthetic_images import MOSTLY_FAINT, stained_discs
 from window_helpers import close_window, counted_alone, open_window, wait_counted
 
-from cellcounter_app.gui.jobs import PreviewRequest, preview, stain_candidates
+from cellcounter_app.gui.jobs import PreviewRequest, preview, preview_with_stain, stain_candidates
+from cellcounter_app.gui import stain_finder
 from cellcounter_app.gui.qt_stain_panel import FLOOR, line_position, line_value
 from cellcounter_app.io import read_image
 from cellcounter_app.project import load_project
@@ -35,6 +36,18 @@ def test_a_minimum_stain_keeps_exactly_the_objects_at_or_above_it(tmp_path):
         project.set_params({"min_stain": floor})
         counted = preview(PreviewRequest(image_id, first, image, "classical", project.user_params(image_id)), models)
         assert counted.summary["count"] == int(np.sum(every >= floor)), floor
+
+
+def test_a_recount_gives_the_stain_of_every_object_in_the_same_pass(tmp_path):
+    path = mostly_faint(tmp_path / "images" / "faint.png")
+    project, image_id, models, first = counted_alone(tmp_path / "proj", path)
+    project.set_params({"min_stain": 8.0})
+    request = PreviewRequest(image_id, first, image=read_image(path), model="classical",
+                             overrides=project.user_params(image_id))
+    counted, every = preview_with_stain(request, models)
+    assert counted.summary["count"] == 4 and every.size == 16
+    assert sorted(counted.cells["stain"]) == sorted(every[every >= 8.0])  # each kept cell keeps its value
+    assert np.array_equal(np.sort(every), np.sort(stain_candidates(request, models)))
 
 
 def test_the_line_reads_as_min_stain():
@@ -82,6 +95,23 @@ def test_dragging_the_line_sets_min_stain_and_recounts(qtbot, window, tmp_path):
 
     session.save()
     assert load_project(session.project.folder).defaults.params["min_stain"] == 0.0
+
+
+def test_a_slider_move_with_the_panel_showing_measures_the_stain_once(qtbot, window, tmp_path, monkeypatch):
+    mostly_faint(tmp_path / "images" / "faint.png")
+    window.actions.add_paths([tmp_path / "images"])
+    wait_counted(qtbot, window, 1)
+    session, panel = window.session, window.stain
+    window.stain_dock.raise_()
+    qtbot.waitUntil(lambda: panel.counts.text().startswith("16 of 16 objects counted"))
+    separate: list[object] = []
+    monkeypatch.setattr(stain_finder, "stain_candidates", lambda *a: separate.append(a) or np.empty(0))
+    with qtbot.waitSignal(session.preview_finished, timeout=30_000):
+        window.controls.controls["threshold"].slider.setValue(60)
+    qtbot.waitUntil(lambda: session._preview is None)
+    qtbot.wait(50)
+    assert separate == []  # the recount's own values fill the histogram
+    assert panel._every and panel._values.size >= session.project.images[0].count
 
 
 def test_the_line_follows_the_mouse(qtbot, window, tmp_path):

@@ -13,7 +13,8 @@ from cellcounter_app.io import LoadedImage
 from cellcounter_app.pipeline import count_image
 from cellcounter_app.postprocess import PostprocessParams
 from cellcounter_app.postprocess.size import SizeSetting
-from cellcounter_app.postprocess.stain import cell_stain, drop_faint, noise_sigma
+from cellcounter_app.measure import measure_cells
+from cellcounter_app.postprocess.stain import cell_stain, drop_faint, noise_sigma, stain_filter
 from cellcounter_app.sizing import estimate_diameter
 from tests.synthetic_images import disc_image, grid_centres
 
@@ -49,6 +50,21 @@ def test_a_stained_cell_stands_out_and_a_patch_of_noise_does_not():
     kept = drop_faint(labels, image, 3.0)
     assert int(kept.max()) == 1 and kept[30, 30] == 1 and kept[65, 65] == 0
     assert drop_faint(labels, image, 0.0) is labels
+
+
+def test_a_kept_cell_keeps_the_stain_it_was_kept_for():
+    """Stain is measured once, among every object found: dropping a faint neighbour does not change it."""
+    image, labels = disc_image(shape=(96, 96), centres=((30, 30), (30, 52), (70, 70)), value=60, background=20,
+                               noise=4.0, dtype=np.float32)
+    image[labels == 2] = 24.0  # a faint cell right next to the first one
+    every = cell_stain(labels, image)
+    kept, stain = stain_filter(labels, image, 3.0)
+    assert int(kept.max()) == 2 and kept[70, 70] == 2
+    assert stain.tolist() == [every[0], every[2]]
+    assert np.all(stain >= 3.0)
+    cells = measure_cells(kept, image, stain=stain)
+    assert cells["stain"].tolist() == stain.tolist()
+    assert stain_filter(labels, None, 3.0) == (labels, None)
 
 
 def test_min_stain_is_a_bounded_parameter_with_a_calibrated_default():
