@@ -43,19 +43,19 @@ def add_shape_options(parser: argparse.ArgumentParser) -> None:
 
 
 def shape_outputs(args: argparse.Namespace, result: Any) -> list[Path]:
-    """Write the ROI set and GeoJSON of one counted image where asked; the files written."""
-    from ..export.geojson import write_geojson
-    from ..export.rois import write_roi_set
-    from ..io import IMAGE_EXTENSIONS
+    """Write the ROI set and GeoJSON of one counted image where asked; the files written.
+
+    Named as the window's Export menu names them (`roi_set_path`, `geojson_path`).
+    """
+    from ..export.geojson import geojson_path, write_geojson
+    from ..export.rois import roi_set_path, write_roi_set
 
     if not result.ok:
         return []
-    name = Path(result.name)
-    name = name.with_suffix("") if name.suffix.lower() in IMAGE_EXTENSIONS else name
     written = []
-    for folder, ending, write in ((args.rois, "_rois.zip", write_roi_set), (args.geojson, ".geojson", write_geojson)):
+    for folder, place, write in ((args.rois, roi_set_path, write_roi_set), (args.geojson, geojson_path, write_geojson)):
         if folder is not None:
-            target = folder / name.with_name(name.name + ending)
+            target = place(folder, result.name)
             target.parent.mkdir(parents=True, exist_ok=True)
             written.append(write(result.labels, result.cells, target, force=args.force))
     return written

@@ -132,7 +132,8 @@ def test_cli_writes_rois_and_geojson_per_scene(tmp_path, capsys):
     for scene in (1, 2):
         name = f"neubias__xyz__multiple_images.czi [scene {scene}]"
         count = int(next(line for line in table.splitlines() if line.startswith(name))[len(name):].split()[0])
-        rois = roifile.roiread(tmp_path / "rois" / f"{name}_rois.zip")
-        features = json.loads((tmp_path / "geojson" / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+        file = f"neubias__xyz__multiple_images [scene {scene}]"  # named as the window's Export menu names it
+        rois = roifile.roiread(tmp_path / "rois" / f"{file}_rois.zip")
+        features = json.loads((tmp_path / "geojson" / f"{file}.geojson").read_text(encoding="utf-8"))["features"]
         assert len(rois) == len(features) == count > 0
         assert rois[0].name == features[0]["properties"]["name"] == "cell 1"
