@@ -14,7 +14,7 @@ from .channels import adapt_channels
 from .metadata import ModelMeta, has_metadata
 from .normalize import compute_stats
 from .predictor import CancelCallback, TileCallback
-from .session import CPU, choose_session, open_session, session_options
+from .session import CPU, first_line, choose_session, open_session, session_options
 from .tiling import predict_tiled
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,14 @@ class OnnxModel:
         try:
             output = self._session.run(None, {self.input_name: tile[np.newaxis]})[0]
         except Exception as exc:  # ORT raises several unrelated exception types
-            raise ModelError(f"{self.path}: inference failed on a {tile.shape} tile: {exc}") from exc
+            if self.provider == CPU:
+                raise ModelError(f"{self.path}: inference failed on a {tile.shape} tile: {exc}") from exc
+            # the accelerator failed while running (out of memory, a lost device, a missing kernel): the
+            # rest runs on the CPU, and the results record the provider really used
+            logger.warning("%s: %s failed on a %s tile (%s); going on on the CPU", self.path.name, self.provider,
+                           tile.shape, first_line(exc))
+            self._session = open_session(self.path, [CPU], session_options(self._threads))
+            return self._run(tile)
         try:
             return to_probability(output, self.meta.output, self.meta.foreground_channel)
         except ModelError as exc:

@@ -64,7 +64,7 @@ def open_session(
         try:
             session = ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
         except Exception as exc:  # ORT raises several unrelated exception types
-            raise ModelError(f"{path}: cannot load the ONNX model ({_first_line(exc)})") from exc
+            raise ModelError(f"{path}: cannot load the ONNX model ({first_line(exc)})") from exc
     for warning in caught:
         logger.warning("%s: onnxruntime: %s", path.name, warning.message)
     return session
@@ -123,6 +123,7 @@ def read_properties(path: str | Path) -> dict[str, str]:
     return dict(session.get_modelmeta().custom_metadata_map)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none)."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]

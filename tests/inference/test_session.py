@@ -137,6 +137,41 @@ def test_cuda_that_fails_to_run_falls_back_to_cpu(make_model, monkeypatch, cuda_
     assert model.predict(np.ones((20, 20))).shape == (20, 20)
 
 
+def test_cuda_that_fails_while_counting_goes_on_on_the_cpu(make_model, monkeypatch, cuda_listed, caplog):
+    """CUDA passed the probe at start-up, then fails on a tile (out of memory, a lost device)."""
+    class FailsLater(FakeCudaSession):
+        runs = 0
+
+        def run(self, *args, **kwargs):
+            FailsLater.runs += 1
+            if FailsLater.runs > 1:
+                raise RuntimeError("CUDA failure 2: out of memory\nsecond line")
+            return self._real.run(*args, **kwargs)
+
+    def factory(path, sess_options=None, providers=None):
+        if providers[0] == CUDA:
+            return FailsLater(path, run_fails=False, sess_options=sess_options)
+        return REAL_SESSION(path, sess_options=sess_options, providers=providers)
+
+    calls = _record_sessions(monkeypatch, factory)
+    model = OnnxModel(make_model(), threads=1)
+    assert model.provider == CUDA
+    expected = OnnxModel(make_model(), use_gpu=False, threads=1).predict(np.ones((20, 20)))
+    with caplog.at_level(logging.WARNING):
+        probability = model.predict(np.ones((20, 20)))
+    assert np.allclose(probability, expected)
+    assert model.provider == CPU and calls[-1] == [CPU]
+    assert "failed on a" in caplog.text and "out of memory" in caplog.text and "going on on the CPU" in caplog.text
+
+
+def test_a_cpu_failure_is_a_model_error_naming_the_file(make_model, monkeypatch):
+    model = OnnxModel(make_model(), use_gpu=False, threads=1)
+    monkeypatch.setattr(model._session, "run", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bad")),
+                        raising=False)
+    with pytest.raises(ModelError, match=r"\.onnx: inference failed on a .* tile: bad"):
+        model.predict(np.ones((20, 20)))
+
+
 def test_missing_file_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match=r"missing\.onnx: no such model file"):
         choose_session(tmp_path / "missing.onnx")
