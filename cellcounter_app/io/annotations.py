@@ -9,8 +9,11 @@ file and what is wrong with it.
   (0 = background, one id per cell), or a binary mask (two values) whose
   4-connected components become the cells.
 * **ImageJ ROI sets** (``.zip`` of ``.roi`` files, or one ``.roi``): area
-  ROIs (polygon, rectangle, oval, freehand, traced) become one cell each,
-  point ROIs one cell per point; lines and text are skipped with a note.
+  ROIs (polygon, rectangle, oval, freehand, traced, composite) become one
+  cell each, point ROIs one cell per point, sub-pixel coordinates kept
+  (decoded by roifile, see `cellcounter_app.io.imagej_roi`); lines and text
+  are skipped with a note, and so is, by name, a ROI that cannot be filled
+  (a composite with curved edges, an unknown type).
 * **QuPath GeoJSON** (``.geojson``, or ``.json`` holding a FeatureCollection
   or a list of Features): polygons become one cell each, points one cell per
   point; objects classified ``Ignore*`` or ``Region*``, and the annotations
@@ -168,10 +171,13 @@ def read_roi_annotation(path: str | Path, shape: tuple[int, int]) -> Annotation:
     labels = np.zeros(tuple(int(s) for s in shape), np.int32)
     points: list[np.ndarray] = []
     skipped: dict[str, int] = {}
+    unreadable: list[str] = []
     outside = 0
     for roi in rois:
         if roi.kind == "point":
             points.append(roi.points)
+        elif roi.problem:
+            unreadable.append(f"ROI {roi.name!r} skipped: {roi.problem}")
         elif roi.is_area:
             mask = roi_mask(roi, labels.shape) & (labels == 0)
             if mask.any():
@@ -181,6 +187,7 @@ def read_roi_annotation(path: str | Path, shape: tuple[int, int]) -> Annotation:
         else:
             skipped[roi.kind] = skipped.get(roi.kind, 0) + 1
     notes = [f"{n} {kind} ROI{'s' if n > 1 else ''} (no area)" for kind, n in sorted(skipped.items())]
+    notes += unreadable
     if outside:
         notes.append(f"{outside} area ROI{'s' if outside > 1 else ''} outside the image")
     all_points = np.concatenate(points) if points else np.empty((0, 2))
@@ -216,7 +223,13 @@ def read_geojson_annotation(path: str | Path, shape: tuple[int, int]) -> Annotat
 
 
 def read_rois(path: str | Path) -> list[ImageJRoi]:
-    """Every ROI of a ``.zip`` ROI set (in archive order) or of one ``.roi`` file."""
+    """Every ROI of a ``.zip`` ROI set (in archive order) or of one ``.roi`` file.
+
+    The zip's entry count and declared sizes are bounded before anything is
+    unpacked (`_check_sizes`); each entry is then decoded by `parse_roi`
+    (roifile).  Every problem raises `AnnotationError` naming the file, and
+    the entry for a set.
+    """
     path = Path(path)
     try:
         if path.suffix.lower() == ".roi":

@@ -1,11 +1,12 @@
-"""The ImageJ ROI binary format (``.roi``, one per file; ROI sets are zips of them).
+"""ImageJ ROIs (``.roi``, one per file; ROI sets are zips of them), decoded by roifile.
 
-A reader of the format ImageJ's ``RoiEncoder`` writes (version 217 and
-later): a 64-byte big-endian header, then the outline or point coordinates.
-Area ROIs (polygon, rectangle, oval, freehand, traced; ellipse and rotated
-rectangle are freehand ROIs with a subtype) become masks; point ROIs become
-points.  Lines, text, images and composite ROIs have no cell to give and are
-reported as such.
+`parse_roi` hands the bytes to ``roifile.ImagejRoi.frombytes`` and keeps
+what counting needs.  Area ROIs (polygon, rectangle, oval, freehand, traced;
+ellipse and rotated rectangle are freehand ROIs with a subtype; composite
+ROIs made in the ROI Manager with OR, AND, XOR) become masks; point ROIs
+become points.  Lines, text and images have no cell to give; a composite
+with curved edges (a rounded rectangle) or a type ImageJ does not write is
+kept with the reason it cannot be read.
 
 Coordinates follow ImageJ: area outlines run along pixel edges (pixel ``i``
 spans ``[i, i + 1)``), points sit on pixel centres.  `roi_mask` fills the
@@ -21,17 +22,13 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
+import roifile
+from roifile import ROI_SUBTYPE, ROI_TYPE
 from skimage.draw import polygon as fill_polygon
 
-HEADER_SIZE = 64
-MAGIC = b"Iout"
-KINDS = {0: "polygon", 1: "rect", 2: "oval", 3: "line", 4: "freeline", 5: "polyline", 6: "noroi",
-         7: "freehand", 8: "traced", 9: "angle", 10: "point"}
-AREA_KINDS = frozenset({"polygon", "rect", "oval", "freehand", "traced"})
+AREA_KINDS = frozenset({"polygon", "rect", "oval", "freehand", "traced", "composite"})
 OUTLINE_KINDS = frozenset({"polygon", "freehand", "traced"})
-SUBTYPES = {1: "text", 2: "arrow", 3: "ellipse", 4: "image", 5: "rotated rectangle"}
-SUB_PIXEL_RESOLUTION = 128
-"""Option flag: float coordinates follow the integer ones (version >= 222)."""
+HEADER_BYTES = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,19 +38,26 @@ class ImageJRoi:
     Attributes
     ----------
     name : str
-        The entry name in the ROI set (or the file name).
+        The name Fiji's ROI Manager shows (the one stored in the ROI, else the
+        entry or file name).
     kind : str
-        ``polygon``, ``rect``, ``oval``, ``freehand``, ``traced``, ``point``,
-        or a kind without an area (``line``, ``polyline``, ``freeline``,
-        ``angle``, ``noroi``, ``text``, ``image``, ``composite``).
+        ``polygon``, ``rect``, ``oval``, ``freehand``, ``traced``,
+        ``composite``, ``point``, a kind without an area (``line``,
+        ``polyline``, ``freeline``, ``angle``, ``noroi``, ``text``,
+        ``image``), or ``unknown``.
     coordinates : ndarray
         ``(n, 2)`` float ``(x, y)`` in ImageJ's coordinates: outline vertices
         (pixel-edge convention) or points (pixel centres); empty for
-        rectangles, ovals and ROIs without an area.
+        rectangles, ovals, composites and ROIs without an area.
     bounds : tuple of float
         ``(left, top, width, height)``, sub-pixel when the file has it.
     position : int
         Stack position (0: all planes).
+    parts : tuple of ndarray
+        Composite ROIs: the ``(n, 2)`` outline of each sub-path, filled with
+        the even-odd rule (a sub-path inside another is a hole).
+    problem : str
+        Why a ROI that may outline a cell cannot be read (empty when it can).
     """
 
     name: str
@@ -61,10 +65,12 @@ class ImageJRoi:
     coordinates: np.ndarray
     bounds: tuple[float, float, float, float]
     position: int = 0
+    parts: tuple[np.ndarray, ...] = ()
+    problem: str = ""
 
     @property
     def is_area(self) -> bool:
-        return self.kind in AREA_KINDS
+        return self.kind in AREA_KINDS and not self.problem
 
     @property
     def points(self) -> np.ndarray:
@@ -78,60 +84,77 @@ def parse_roi(data: bytes, name: str = "") -> ImageJRoi:
     Raises
     ------
     ValueError
-        With the reason: not an ImageJ ROI, or truncated.
+        With the reason: not an ImageJ ROI, truncated, or damaged.
 
     Examples
     --------
-    >>> header = bytearray(64)
-    >>> header[:4] = b"Iout"; header[4:6] = (228).to_bytes(2, "big"); header[6] = 1
-    >>> header[8:16] = struct.pack(">4h", 2, 3, 6, 8)
-    >>> roi = parse_roi(bytes(header), "r")
-    >>> roi.kind, roi.bounds
-    ('rect', (3.0, 2.0, 5.0, 4.0))
+    >>> data = roifile.ImagejRoi.frompoints([[1.5, 2], [5, 2], [5, 6]], name="cell 1").tobytes()
+    >>> roi = parse_roi(data, "0001")
+    >>> roi.name, roi.kind, roi.coordinates.tolist()
+    ('cell 1', 'freehand', [[1.5, 2.0], [5.0, 2.0], [5.0, 6.0]])
     """
-    if len(data) < HEADER_SIZE or data[:4] != MAGIC:
+    if data[:4] != b"Iout":
         raise ValueError("not an ImageJ ROI (no 'Iout' header)")
-    version = _short(data, 4)
-    kind = KINDS.get(data[6], f"unknown type {data[6]}")
-    top, left, bottom, right = (_short(data, offset) for offset in (8, 10, 12, 14))
-    options, subtype = _short(data, 50), _short(data, 48)
-    sub_pixel = bool(options & SUB_PIXEL_RESOLUTION) and version >= 222
-    bounds = (float(left), float(top), float(right - left), float(bottom - top))
-    position = struct.unpack_from(">i", data, 56)[0]
+    kind = _kind(ROI_TYPE(data[6])) if len(data) > 6 else "ImageJ"
+    if len(data) < HEADER_BYTES:
+        raise ValueError(f"truncated {kind} ROI: the header needs {HEADER_BYTES} bytes, the file has {len(data)}")
+    try:
+        roi = roifile.ImagejRoi.frombytes(data)
+    except (TypeError, struct.error):  # numpy's "buffer is too small", struct's short read
+        raise ValueError(f"truncated {kind} ROI: its header declares more coordinates or data than"
+                         f" the {len(data)} bytes of the file hold") from None
+    except ValueError as exc:
+        raise ValueError(f"damaged {kind} ROI ({exc})") from None
+    name = roi.name or name
+    bounds = (float(roi.left), float(roi.top), float(roi.right - roi.left), float(roi.bottom - roi.top))
     empty = np.empty((0, 2))
-    if struct.unpack_from(">i", data, 36)[0] > 0:
-        return ImageJRoi(name, "composite", empty, bounds, position)
-    if subtype in (1, 4):
-        return ImageJRoi(name, SUBTYPES[subtype], empty, bounds, position)
-    if kind in ("rect", "oval"):
-        if sub_pixel and version >= 223:
-            bounds = tuple(float(v) for v in struct.unpack_from(">4f", data, 18))
-        return ImageJRoi(name, kind, empty, bounds, position)
+    if roi.composite:
+        parts, problem = _composite_parts(roi)
+        return ImageJRoi(name, "composite", empty, bounds, roi.position, parts, problem)
+    if roi.subtype in (ROI_SUBTYPE.TEXT, ROI_SUBTYPE.IMAGE):
+        return ImageJRoi(name, roi.subtype.name.lower(), empty, bounds, roi.position)
+    kind = _kind(roi.roitype)
+    if kind == "unknown":
+        problem = f"ROI type {data[6]} is not one ImageJ writes"
+        return ImageJRoi(name, kind, empty, bounds, roi.position, problem=problem)
+    if kind in ("rect", "oval") and roi.subpixelrect:
+        bounds = (float(roi.xd), float(roi.yd), float(roi.widthd), float(roi.heightd))
     if kind not in OUTLINE_KINDS and kind != "point":
-        return ImageJRoi(name, kind, empty, bounds, position)
-    n = struct.unpack_from(">H", data, 16)[0]
-    if n == 0 and kind == "point":
-        n = struct.unpack_from(">i", data, 18)[0]
-    needed = HEADER_SIZE + n * (12 if sub_pixel else 4)
-    if n < 0 or len(data) < needed:
-        raise ValueError(f"truncated {kind} ROI: {n} coordinates need {needed} bytes, the file has {len(data)}")
-    if sub_pixel:
-        xs = np.frombuffer(data, ">f4", n, HEADER_SIZE + 4 * n).astype(float)
-        ys = np.frombuffer(data, ">f4", n, HEADER_SIZE + 8 * n).astype(float)
-    else:
-        xs = np.frombuffer(data, ">i2", n, HEADER_SIZE).astype(float) + left
-        ys = np.frombuffer(data, ">i2", n, HEADER_SIZE + 2 * n).astype(float) + top
-    coordinates = np.column_stack([xs, ys]).reshape(-1, 2)
+        return ImageJRoi(name, kind, empty, bounds, roi.position)
+    coordinates = np.asarray(roi.coordinates(), dtype=float).reshape(-1, 2)
+    _check_finite(kind, coordinates)
+    return ImageJRoi(name, kind, coordinates, bounds, roi.position)
+
+
+def _composite_parts(roi: roifile.ImagejRoi) -> tuple[tuple[np.ndarray, ...], str]:
+    """A ROI Manager combination's straight-edged sub-paths, or why they cannot be read (roifile refuses curves)."""
+    try:
+        paths = roi.coordinates(multi=True)
+    except NotImplementedError:
+        return (), "a composite ROI with curved edges (e.g. a rounded rectangle)"
+    except (RuntimeError, IndexError) as exc:
+        raise ValueError(f"damaged composite ROI: its path cannot be followed ({exc or 'it ends early'})") from None
+    parts = tuple(np.asarray(path, dtype=float).reshape(-1, 2) for path in paths)
+    for part in parts:
+        _check_finite("composite", part)
+    return parts, ""
+
+
+def _kind(roitype: ROI_TYPE) -> str:
+    return "unknown" if roitype.name == "UNKNOWN" else roitype.name.lower()
+
+
+def _check_finite(kind: str, coordinates: np.ndarray) -> None:
     if not np.isfinite(coordinates).all():
         raise ValueError(f"{kind} ROI holds coordinates that are not finite numbers")
-    return ImageJRoi(name, kind, coordinates, bounds, position)
 
 
 def roi_mask(roi: ImageJRoi, shape: tuple[int, int]) -> np.ndarray:
     """The pixels of an area ROI in an image of ``shape`` (parts outside are clipped).
 
     A pixel belongs to the ROI when its centre lies inside the outline,
-    rectangle or ellipse (ImageJ's rule).
+    rectangle or ellipse (ImageJ's rule); inside an odd number of a
+    composite's sub-paths.
 
     Raises
     ------
@@ -145,14 +168,16 @@ def roi_mask(roi: ImageJRoi, shape: tuple[int, int]) -> np.ndarray:
     [[0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]]
     """
     if not roi.is_area:
-        raise ValueError(f"a {roi.kind} ROI has no area")
+        raise ValueError(f"a {roi.kind} ROI has no area" + (f" that can be read: {roi.problem}" if roi.problem else ""))
     height, width = int(shape[0]), int(shape[1])
     mask = np.zeros((height, width), dtype=bool)
-    if roi.kind in OUTLINE_KINDS:
-        if len(roi.coordinates) >= 3:
-            xs, ys = roi.coordinates[:, 0] - 0.5, roi.coordinates[:, 1] - 0.5
-            rows, cols = fill_polygon(ys, xs, shape=mask.shape)
-            mask[rows, cols] = True
+    if roi.kind in OUTLINE_KINDS or roi.kind == "composite":
+        for outline in roi.parts or (roi.coordinates,):
+            if len(outline) >= 3:
+                part = np.zeros_like(mask)
+                rows, cols = fill_polygon(outline[:, 1] - 0.5, outline[:, 0] - 0.5, shape=mask.shape)
+                part[rows, cols] = True
+                mask ^= part
         return mask
     left, top, box_w, box_h = roi.bounds
     c0, c1 = _centre_range(left, box_w, width)
@@ -174,9 +199,3 @@ def _centre_range(start: float, size: float, limit: int) -> tuple[int, int]:
     first = max(0, math.ceil(start - 0.5))
     stop = min(limit, math.ceil(start + size - 0.5))
     return first, stop
-
-
-def _short(data: bytes, offset: int) -> int:
-    """A big-endian short as ImageJ reads it: values below -5000 were unsigned above 32767."""
-    value = struct.unpack_from(">h", data, offset)[0]
-    return value + 65536 if value < -5000 else value
