@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import ast
 import re
+from importlib import metadata
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "cellcounter_app"
@@ -48,7 +49,7 @@ QT_MODULES_LEFT_OUT = (
 also imports QtOpenGL (its curve item needs it) and, when present, QtSvg, QtOpenGLWidgets and QtTest."""
 
 ALWAYS_LEFT_OUT = (
-    "tkinter", "matplotlib", "IPython", "ipykernel", "jupyter_client", "notebook", "pandas",
+    "tkinter", "matplotlib", "IPython", "ipykernel", "jupyter_client", "notebook",
     "pytest", "_pytest", "pytestqt", "importlinter", "grimp",
     "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter",
     "PyQt5", "PyQt6", "PySide2",
@@ -59,6 +60,26 @@ TORCH_PACKAGES = ("torch", "torchvision", "torchaudio", "onnx", "sympy", "triton
 HIDDEN_PACKAGES = ("imagecodecs",)
 """Packages whose submodules are loaded by name at run time and must all be collected
 (imagecodecs loads one extension module per codec on first use, tifffile goes through it)."""
+
+VENDOR_READERS = (
+    "cellcounter_app.io.vendor_nd2",
+    "cellcounter_app.io.vendor_czi",
+    "cellcounter_app.io.vendor_lif",
+    "cellcounter_app.io.vendor_vsi",
+    "cellcounter_app.io.vendor_zarr",
+)
+"""CellCounter's readers of microscope files, imported on the first file of their format
+(``cellcounter_app.io.vendor._module``). Each imports one reader of the ``formats`` extra;
+the VSI reader goes through bioio-base and xarray, which need pandas."""
+
+FORMATS_METADATA = ("nd2", "bioio-base", "bioio-vsi", "numcodecs", "zarr")
+"""Distributions of the ``formats`` extra (or below it) that look up their own version or
+entry points with ``importlib.metadata``; their ``.dist-info`` goes into the bundle."""
+
+ENTRY_POINT_GROUPS = ("xsdata.plugins.class_types",)
+"""Plugins loaded through entry points, collected with the metadata that names them: xsdata,
+under ome-types under bioio-base (VSI), imports every ``class_types`` plugin when it is imported
+and fails on one that is named but not bundled (ome-types names its pydantic one)."""
 
 HIDDEN_IMPORTS = (
     "cellcounter_app.cli",
@@ -73,6 +94,8 @@ HIDDEN_IMPORTS = (
     "pyqtgraph.imageview.ImageViewTemplate_generic",
 )
 """Modules imported lazily or from compiled code, which PyInstaller's analysis cannot see."""
+
+FORMATS_EXTRA = "formats"
 
 
 def training_enabled(environ: Mapping[str, str]) -> bool:
@@ -106,6 +129,58 @@ def version(root: Path = ROOT) -> str:
     if match is None:
         raise ValueError(f"{root / 'pyproject.toml'}: no version = \"...\" line")
     return match.group(1)
+
+
+def extra_distributions(extra: str = FORMATS_EXTRA, root: Path = ROOT) -> list[str]:
+    """Distribution names of one optional extra of ``pyproject.toml`` (versions and extras dropped).
+
+    Examples
+    --------
+    >>> extra_distributions()[:2]
+    ['nd2', 'pylibCZIrw']
+    """
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    start = re.search(rf"^{re.escape(extra)}\s*=\s*\[", text, re.MULTILINE)
+    if start is None:
+        raise ValueError(f"{root / 'pyproject.toml'}: no optional extra {extra!r}")
+    names = []
+    for token in re.finditer(r'"([^"]*)"|#[^\n]*|(\])', text[start.end():]):
+        if token.group(2):
+            return names
+        if token.group(1):
+            names.append(re.split(r"[\[<>=!~;\s]", token.group(1), maxsplit=1)[0])
+    raise ValueError(f"{root / 'pyproject.toml'}: the list of extra {extra!r} is not closed")
+
+
+def missing_distributions(names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that are not installed in the Python that builds the bundle.
+
+    Examples
+    --------
+    >>> missing_distributions(["numpy", "no-such-distribution"])
+    ['no-such-distribution']
+    """
+    missing = []
+    for name in names:
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
+def require_formats(root: Path = ROOT) -> None:
+    """Refuse to build an installer that could not open ND2, CZI, LIF, VSI or OME-Zarr files.
+
+    Raises
+    ------
+    SystemExit
+        A distribution of the ``formats`` extra is not installed; the message names it and the fix.
+    """
+    missing = missing_distributions(extra_distributions(FORMATS_EXTRA, root))
+    if missing:
+        raise SystemExit(f"the installers carry the {FORMATS_EXTRA!r} extra, but {', '.join(missing)}"
+                         f" is not installed: pip install -e '.[gui,{FORMATS_EXTRA}]' (make setup does)")
 
 
 def torch_modules(root: Path = ROOT) -> list[str]:

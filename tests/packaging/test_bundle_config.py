@@ -13,6 +13,10 @@ import cellcounter_app
 from synthetic_images import make_folder
 
 ROOT = Path(__file__).resolve().parents[2]
+FORMATS = ROOT.parent / "shared" / "formats"
+VENDOR_FILES = ("arcadia__example-multichannel.nd2", "czitools__DAPI_GFP.czi",
+                "readlif__LeicaLASX_wavelength-sweep_example.lif", "vsi/vsi-ets-test-jpg2k.vsi",
+                "ome-zarr/example-multichannel.ome-v05.zarr")
 
 BLOCK = """
 import importlib.abc, sys
@@ -54,6 +58,34 @@ def test_counting_works_without_the_left_out_modules(config, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert out.is_file() and f"{sum(expected.values())} cells in total" in done.stdout
+
+
+@pytest.mark.skipif(not FORMATS.is_dir(), reason="../shared/formats is absent")
+def test_microscope_files_count_without_the_left_out_modules(config, tmp_path):
+    """Each vendor reader, VSI's pandas under xarray included, works with what the counting build leaves out."""
+    for name in config.extra_distributions("formats", ROOT):
+        pytest.importorskip(name.replace("-", "_"), reason="needs the formats extra")
+    out = tmp_path / "counts.xlsx"
+    left_out = ",".join(config.excludes(False, ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKED_CLI, left_out, "count", *(str(FORMATS / name) for name in VENDOR_FILES),
+         "--out", str(out), "--model", "classical", "--quiet"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    counted = re.search(r"^(\d+) of (\d+) image\(s\) counted", done.stdout, re.MULTILINE)
+    assert counted and counted[1] == counted[2] and int(counted[1]) >= len(VENDOR_FILES), done.stdout + done.stderr
+
+
+def test_formats_extra_is_read_from_pyproject(config):
+    assert config.extra_distributions("formats", ROOT) == ["nd2", "pylibCZIrw", "liffile", "bioio-vsi", "zarr", "dask"]
+    assert config.extra_distributions("cluster", ROOT) == ["dask"], "a comment after the list is not part of it"
+    with pytest.raises(ValueError, match=r"no optional extra 'nope'"):
+        config.extra_distributions("nope", ROOT)
+
+
+def test_missing_distributions_are_named(config):
+    assert config.missing_distributions(["numpy", "no-such-distribution-here"]) == ["no-such-distribution-here"]
 
 
 def test_train_without_torch_says_so(config, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -23,8 +24,11 @@ class Recorded(SimpleNamespace):
     """What one PyInstaller build object (Analysis, EXE, ...) was called with."""
 
 
-def run_spec(monkeypatch, *, platform: str, training: bool) -> dict[str, object]:
-    """Execute the spec as PyInstaller would, recording the build objects it creates."""
+def run_spec(monkeypatch, *, platform: str, training: bool, missing: tuple[str, ...] = ()) -> dict[str, object]:
+    """Execute the spec as PyInstaller would, recording the build objects it creates.
+
+    The distributions named in ``missing`` look uninstalled; every other one looks installed.
+    """
     made: dict[str, list[Recorded]] = {}
 
     def factory(kind: str):
@@ -38,6 +42,16 @@ def run_spec(monkeypatch, *, platform: str, training: bool) -> dict[str, object]
 
     hooks = ModuleType("PyInstaller.utils.hooks")
     hooks.collect_submodules = lambda package, **_: [f"{package}.collected"]
+    hooks.copy_metadata = lambda name, **_: [(f"site-packages/{name}.dist-info", f"{name}.dist-info")]
+    hooks.collect_entry_point = lambda group: ([(f"site-packages/{group}.dist-info", f"{group}.dist-info")],
+                                               [f"{group}.plugin"])
+
+    def distribution(name: str) -> str:
+        if name in missing:
+            raise metadata.PackageNotFoundError(name)
+        return name
+
+    monkeypatch.setattr(metadata, "distribution", distribution)
     for name in ("PyInstaller", "PyInstaller.utils"):
         monkeypatch.setitem(sys.modules, name, ModuleType(name))
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
@@ -71,7 +85,8 @@ def test_counting_build_is_two_programs_without_torch(monkeypatch):
     made = run_spec(monkeypatch, platform="linux", training=False)
     (analysis,) = made["Analysis"]
     assert Path(analysis.args[0][0]) == ROOT / "packaging" / "cellcounter_entry.py"
-    destinations = {(Path(src).relative_to(ROOT).as_posix(), dest) for src, dest in analysis.datas}
+    destinations = {(Path(src).relative_to(ROOT).as_posix(), dest) for src, dest in analysis.datas
+                    if not dest.endswith(".dist-info")}
     assert ("models/nuclei.onnx", "models") in destinations
     assert ("resources/sample/dsb2018-1b518cd2.png", "resources/sample") in destinations
     assert not any(src.endswith(".pt") for src, _ in destinations)
@@ -84,6 +99,25 @@ def test_counting_build_is_two_programs_without_torch(monkeypatch):
     assert programs == {"CellCounter": False, "cellcounter-cli": True}
     assert [collect.name for collect in made["COLLECT"]] == ["CellCounter"]
     assert "BUNDLE" not in made
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_both_builds_carry_the_microscope_readers(monkeypatch, training):
+    made = run_spec(monkeypatch, platform="linux", training=training)
+    (analysis,) = made["Analysis"]
+    readers = {f"cellcounter_app.io.vendor_{name}" for name in ("nd2", "czi", "lif", "vsi", "zarr")}
+    assert readers <= set(analysis.hiddenimports)
+    assert {"nd2.dist-info", "bioio-base.dist-info"} <= {dest for _, dest in analysis.datas}
+    assert "xsdata.plugins.class_types.plugin" in analysis.hiddenimports, "ome-types' xsdata plugin (VSI)"
+    formats = {"nd2", "pylibCZIrw", "_pylibCZIrw", "liffile", "bioio_vsi", "bioio_base", "xarray", "pandas", "zarr",
+               "numcodecs", "dask"}
+    assert not formats & set(analysis.excludes)
+
+
+def test_the_build_stops_without_a_reader(monkeypatch):
+    with pytest.raises(SystemExit, match=r"the installers carry the 'formats' extra, but pylibCZIrw is not"
+                                         r" installed: pip install -e '\.\[gui,formats\]'"):
+        run_spec(monkeypatch, platform="win32", training=False, missing=("pylibCZIrw",))
 
 
 def test_training_build_adds_torch_and_weights(monkeypatch):
