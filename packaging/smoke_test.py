@@ -6,10 +6,17 @@ Runs, from the folder holding the two programs:
    ``nuclei`` model must be found inside the bundle);
 2. ``cellcounter-cli count resources/sample --out <tmp>.xlsx --force``: exit
    status 0, every sample image counted, the workbook written;
-3. ``cellcounter-cli train`` on a missing folder: the counting build must say
+3. ``cellcounter-cli count`` of one ND2 and one CZI file of a folder of
+   microscope files, and of one LIF and one VSI file when it has them
+   (``--formats``, default ``../shared/formats`` next to the repository;
+   skipped when that folder is absent): every image of those files counted,
+   none an error row, each file with at least one cell in ``images.csv``.
+   This is what proves the readers of the ``formats`` extra and their native
+   libraries made it into the bundle;
+4. ``cellcounter-cli train`` on a missing folder: the counting build must say
    that training needs torch, the training build (``--training``) must get
    past the torch import and complain about the folder;
-4. ``CellCounter --self-test`` (the double-click program, offscreen where
+5. ``CellCounter --self-test`` (the double-click program, offscreen where
    the caller sets ``QT_QPA_PLATFORM=offscreen``): exit status 0. When it fails, the same
    self-test is rerun through the console program so its messages are seen.
 
@@ -18,13 +25,14 @@ first failed check.
 
 Usage::
 
-    python packaging/smoke_test.py dist/CellCounter [--training] [--no-gui]
+    python packaging/smoke_test.py dist/CellCounter [--training] [--no-gui] [--formats FOLDER]
     python packaging/smoke_test.py dist/CellCounter.app/Contents/MacOS     # macOS
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import subprocess
 import sys
 import tempfile
@@ -34,6 +42,12 @@ from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "resources" / "sample"
+FORMATS = ROOT.parent / "shared" / "formats"
+VENDOR_SAMPLES = {".nd2": "arcadia__example-multichannel.nd2", ".czi": "czitools__DAPI_GFP.czi",
+                  ".lif": "readlif__LeicaLASX_wavelength-sweep_example.lif", ".vsi": "vsi-ets-test-jpg2k.vsi"}
+"""Suffix -> the file counted when the folder has it (else its first file of that suffix, by path)."""
+REQUIRED_SUFFIXES = (".nd2", ".czi")
+"""The folder must hold these; LIF and VSI files are counted when it has them."""
 TIMEOUT_S = 600
 SUFFIX = ".exe" if sys.platform == "win32" else ""
 
@@ -75,6 +89,50 @@ def check_counting(cli: Path, scratch: Path) -> float:
     return seconds
 
 
+def vendor_files(folder: Path) -> list[Path]:
+    """One file of each suffix of `VENDOR_SAMPLES` under ``folder``; `CheckFailed` when a required one is missing."""
+    chosen = []
+    for suffix, preferred in VENDOR_SAMPLES.items():
+        found = sorted(path for path in folder.rglob("*") if path.suffix.lower() == suffix and path.is_file())
+        if found:
+            chosen.append(next((path for path in found if path.name == preferred), found[0]))
+        elif suffix in REQUIRED_SUFFIXES:
+            raise CheckFailed(f"{folder}: no {suffix} file to count")
+    return chosen
+
+
+def vendor_counts(rows: Sequence[dict[str, str]], files: Sequence[Path]) -> dict[str, int]:
+    """Cells per file from the rows of ``images.csv``; a file's scenes and frames are its own rows.
+
+    Raises `CheckFailed` when a file has no row, an error row, or no cell.
+    """
+    counts = {}
+    for file in files:
+        mine = [row for row in rows if Path(row["image"]).name.split(" [")[0] == file.name]
+        if not mine:
+            raise CheckFailed(f"{file.name}: no row in images.csv")
+        for row in mine:
+            if row["status"] != "ok":
+                raise CheckFailed(f"{row['image']}: status {row['status']!r}: {row['error']}")
+        counts[file.name] = sum(int(row["count"]) for row in mine)
+        if counts[file.name] == 0:
+            raise CheckFailed(f"{file.name}: read, but no cell found")
+    return counts
+
+
+def check_vendor_formats(cli: Path, folder: Path, scratch: Path) -> tuple[dict[str, int], float]:
+    """Count one file per vendor format of ``folder`` with the frozen command line; return cells per file, time."""
+    files = vendor_files(folder)
+    tables = scratch / "vendor-csv"
+    output, seconds = run([cli, "count", *files, "--out", scratch / "vendor-counts.xlsx", "--csv", tables, "--force"])
+    with open(tables / "images.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    try:
+        return vendor_counts(rows, files), seconds
+    except CheckFailed as exc:
+        raise CheckFailed(f"{cli} count of {', '.join(file.name for file in files)}: {exc}\n{output}") from exc
+
+
 def check_training(cli: Path, scratch: Path, training: bool) -> None:
     """``train`` must need torch in the counting build and reach the folder check in the training build."""
     missing = scratch / "no-such-folder"
@@ -103,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="folder holding CellCounter and cellcounter-cli")
     parser.add_argument("--training", action="store_true", help="the bundle is the training variant")
     parser.add_argument("--no-gui", action="store_true", help="skip the desktop application's self-test")
+    parser.add_argument("--formats", type=Path, default=FORMATS,
+                        help="folder of microscope files to count one ND2, CZI, LIF and VSI of (skipped when absent;"
+                             " default: %(default)s)")
     args = parser.parse_args(argv)
     gui, cli = args.folder / f"CellCounter{SUFFIX}", args.folder / f"cellcounter-cli{SUFFIX}"
     try:
@@ -115,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CheckFailed(f"{cli} models: the bundled nuclei model is missing\n{models}")
         with tempfile.TemporaryDirectory(prefix="cellcounter-smoke-") as tmp:
             count_s = check_counting(cli, Path(tmp))
+            vendor = check_vendor_formats(cli, args.formats, Path(tmp)) if args.formats.is_dir() else None
             check_training(cli, Path(tmp), args.training)
         gui_s = None if args.no_gui else check_self_test(gui, cli)
     except CheckFailed as exc:
@@ -124,6 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{version.strip()}: bundle {top} is {folder_size(top) / 2**20:.0f} MiB")
     print(f"first run: models {models_s:.1f} s, count of the {SAMPLES.name} images {count_s:.1f} s", end="")
     print("" if gui_s is None else f", GUI --self-test {gui_s:.1f} s")
+    if vendor is None:
+        print(f"microscope files: skipped, {args.formats} is absent")
+    else:
+        counts, vendor_s = vendor
+        print(f"microscope files: {', '.join(f'{name} {cells} cells' for name, cells in counts.items())}"
+              f" ({vendor_s:.1f} s)")
     print("smoke test passed")
     return 0
 
