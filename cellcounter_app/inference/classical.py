@@ -104,8 +104,9 @@ class ClassicalModel:
         """
         if cancel is not None and cancel():
             raise CancelledError("prediction cancelled after 0 of 1 tiles")
-        grey = normalize(adapt_channels(image, 1)[0], self.meta.normalization)
-        probability = classical_probability(grey, self.diameter_px)
+        # the normalised copy is handed over without a name here, so it is freed once smoothed
+        probability = classical_probability(normalize(adapt_channels(image, 1)[0], self.meta.normalization),
+                                            self.diameter_px)
         if on_tile is not None:
             on_tile(1, 1)
         return probability
@@ -144,20 +145,24 @@ def classical_probability(image: np.ndarray, diameter_px: float = REFERENCE_DIAM
         raise ParameterError(f"image must be a non-empty 2-D array, got shape {image.shape}")
     sigma = max(1.0, diameter_px / 12.0)
     smooth = ndi.gaussian_filter(image, sigma=sigma)
-    signal = smooth - background(smooth, diameter_px)
+    noise = smoothed_noise(image, smooth, sigma)
+    shape = image.shape
+    del image  # freed now when the caller kept no reference: a very large image has at most two float copies
+    signal = smooth
+    signal -= background(smooth, diameter_px)  # in place: smooth is not needed any more
     lowest, highest = float(signal.min()), float(signal.max())
     if highest - lowest <= _FLAT * max(1.0, abs(highest)):
-        return np.zeros(image.shape, dtype=np.float32)
+        return np.zeros(shape, dtype=np.float32)
     sample = subsample(signal, limit=_STATS_PIXELS)
     threshold = float(threshold_otsu(sample))
-    floor = float(np.median(sample[sample <= threshold])) + NOISE_FLOOR * smoothed_noise(image, smooth, sigma)
+    floor = float(np.median(sample[sample <= threshold])) + NOISE_FLOOR * noise
     threshold = max(threshold, floor)
     above = sample[sample > threshold]
     spread = float(np.median(above)) - threshold if above.size else 0.0
     scale = max(spread / _SLOPE_DIVISOR, _FLAT * (highest - lowest))
     signal -= threshold
     signal /= scale
-    return special.expit(signal).astype(np.float32, copy=False)
+    return special.expit(signal, out=signal)
 
 
 def smoothed_noise(image: np.ndarray, smooth: np.ndarray, sigma: float) -> float:

@@ -1,8 +1,8 @@
 """Per-cell measurements of a label image, one column per `CELL_COLUMNS` name.
 
-Everything is computed in one pass over the foreground pixels with
-`numpy.bincount`, so the cost grows with the number of cell pixels, not with
-the number of cells; only the Feret diameter needs a small convex hull per cell.
+Everything is computed from the cells' horizontal runs (`row_runs`, found a
+block of rows at a time, so a 20000² image is never copied whole) with
+`numpy.bincount`; only the Feret diameter needs a small convex hull per cell.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from ..errors import ParameterError
 from ..results import CELL_COLUMNS
 from ..postprocess.stain import cell_stain
 from .feret import feret_diameters
+from .runs import row_runs
 from .units import check_pixel_size
 
 INTEGER_COLUMNS = ("cell_id", "area_px")
@@ -70,45 +71,45 @@ def measure_cells(
     4.472
     """
     labels = _check_labels(labels)
-    values = _intensity_values(intensity, labels.shape)
+    values = _check_intensity(intensity, labels.shape)
     pixel_size = check_pixel_size(pixel_size_um, allow_none=True)
-    flat = labels.ravel()
-    pixels = np.flatnonzero(flat)
-    ids, which = _cell_index(flat[pixels])
+    runs = row_runs(labels, values)
+    ids, which = _cell_index(runs.label)
     count = ids.size
     if count == 0:
         return _empty()
-    rows, cols = np.divmod(pixels, labels.shape[1])
-    area = np.bincount(which, minlength=count)
-    y = np.bincount(which, weights=rows, minlength=count) / area
-    x = np.bincount(which, weights=cols, minlength=count) / area
-    dy, dx = rows - y[which], cols - x[which]
+    n = runs.length
+    area = np.bincount(which, weights=n, minlength=count)
+    y = np.bincount(which, weights=n * runs.row, minlength=count) / area
+    x = np.bincount(which, weights=n * (runs.start + runs.stop) / 2.0, minlength=count) / area
+    # second moments about each cell's centroid, summed over each run in closed form
+    a, b = runs.start - x[which], runs.row - y[which]
+    across = n * a * a + a * n * (n - 1) + (n - 1) * n * (2 * n - 1) / 6.0  # sum of (col - x)^2 along the run
     cells: dict[str, np.ndarray] = {
         "cell_id": ids.astype(np.int64),
         "x": x,
         "y": y,
         "area_px": area.astype(np.int64),
         "equivalent_diameter_px": np.sqrt(4.0 * area / np.pi),
-        "feret_diameter_px": feret_diameters(labels, pixels, which, count),
+        "feret_diameter_px": feret_diameters(runs, which, count, labels.shape[0]),
         "eccentricity": _eccentricity(
-            np.bincount(which, weights=dy * dy, minlength=count) / area,
-            np.bincount(which, weights=dx * dx, minlength=count) / area,
-            np.bincount(which, weights=dy * dx, minlength=count) / area,
+            np.bincount(which, weights=n * b * b, minlength=count) / area,
+            np.bincount(which, weights=across, minlength=count) / area,
+            np.bincount(which, weights=b * (n * a + n * (n - 1) / 2.0), minlength=count) / area,
         ),
     }
     if values is None:
         cells["mean_intensity"] = np.full(count, np.nan)
         cells["max_intensity"] = np.full(count, np.nan)
     else:
-        inside = values.ravel()[pixels]
-        cells["mean_intensity"] = np.bincount(which, weights=inside, minlength=count) / area
+        cells["mean_intensity"] = np.bincount(which, weights=runs.total, minlength=count) / area
         peak = np.full(count, -np.inf)
-        np.maximum.at(peak, which, inside)
+        np.maximum.at(peak, which, runs.peak)
         cells["max_intensity"] = peak
     if stain is not None:
         cells["stain"] = np.asarray(stain, dtype=np.float64)[ids - 1]
     else:
-        cells["stain"] = np.full(count, np.nan) if values is None else _stain(labels.shape, pixels, which, values)
+        cells["stain"] = np.full(count, np.nan) if values is None else _stain(labels, ids, values)
     scale = np.nan if pixel_size is None else pixel_size
     cells["area_um2"] = area * scale**2
     cells["equivalent_diameter_um"] = cells["equivalent_diameter_px"] * scale
@@ -146,8 +147,8 @@ def _check_labels(labels: np.ndarray) -> np.ndarray:
     return array
 
 
-def _intensity_values(intensity: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The (H, W) float64 intensities to measure, or None."""
+def _check_intensity(intensity: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The (H, W) or (H, W, C) intensities to measure (read a block at a time, never copied whole), or None."""
     if intensity is None:
         return None
     array = np.asarray(intensity)
@@ -157,18 +158,20 @@ def _intensity_values(intensity: np.ndarray | None, shape: tuple[int, ...]) -> n
         )
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise ParameterError(f"intensity must be a real-valued image, got dtype {array.dtype}")
-    if array.ndim == 3:
-        if array.shape[2] == 0:
-            raise ParameterError(f"intensity must have at least one channel, got shape {array.shape}")
-        # channel-by-channel maximum: ~10x faster than a strided max(axis=2) reduction
-        array = np.maximum.reduce([array[..., c] for c in range(array.shape[2])])
-    return array.astype(np.float64, copy=False)
+    if array.ndim == 3 and array.shape[2] == 0:
+        raise ParameterError(f"intensity must have at least one channel, got shape {array.shape}")
+    return array
 
 
-def _stain(shape: tuple[int, ...], pixels: np.ndarray, which: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """`cell_stain` of the cells numbered densely (``which`` + 1), whatever their ids."""
-    dense = np.zeros(shape, dtype=np.uint32)
-    dense.ravel()[pixels] = which + 1
+def _stain(labels: np.ndarray, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`cell_stain` of the cells ``ids`` (sorted), whatever their ids: sparse ids are numbered densely first."""
+    if int(ids[-1]) <= 4 * ids.size + 1024:
+        return cell_stain(labels, values)[ids - 1]
+    dense = np.zeros(labels.shape, dtype=np.uint32)
+    for y in range(0, labels.shape[0], 1024):
+        block = labels[y:y + 1024]
+        inside = block != 0
+        dense[y:y + 1024][inside] = np.searchsorted(ids, block[inside]) + 1
     return cell_stain(dense, values)
 
 

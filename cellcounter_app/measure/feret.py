@@ -15,29 +15,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from .runs import Runs
+
 BATCH_ELEMENTS = 1 << 20
 """Largest number of point pairs computed in one batch (bounds the memory used)."""
 
 
-def feret_diameters(labels: np.ndarray, pixels: np.ndarray, which: np.ndarray, count: int) -> np.ndarray:
+def feret_diameters(runs: Runs, which: np.ndarray, count: int, height: int) -> np.ndarray:
     """Maximum Feret diameter (px) of each cell.
 
     Parameters
     ----------
-    labels : (H, W) array of int
-        The label image.
-    pixels : 1-D array of int
-        Flat indices of all foreground pixels, ascending.
+    runs : Runs
+        The foreground runs of the label image (`row_runs`).
     which : 1-D array of int
-        Each pixel's cell, as an index in ``0..count-1``.
+        Each run's cell, as an index in ``0..count-1``.
     count : int
         Number of cells.
+    height : int
+        Rows of the label image.
 
     Returns
     -------
     feret : array of float64, length ``count``
     """
-    y, left, right, cell = _outline(labels, pixels, which)
+    y, left, right, cell = _outline(runs, which, height)
     points, owner = [], []
     for x, side in ((left, 1.0), (right, -1.0)):
         hull_y, hull_x, hull_cell = _convex_side(y, x, cell, side)
@@ -49,21 +51,18 @@ def feret_diameters(labels: np.ndarray, pixels: np.ndarray, which: np.ndarray, c
     return _largest_distances(corners, starts)
 
 
-def _outline(labels: np.ndarray, pixels: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
+def _outline(runs: Runs, which: np.ndarray, height: int) -> tuple[np.ndarray, ...]:
     """Leftmost and rightmost corner x on each horizontal grid line of each cell.
 
     Returns ``(y, left, right, cell)``, sorted by cell, then y.
     """
-    flat = labels.ravel()
-    ids = flat[pixels]
-    height, width = labels.shape
-    rows, cols = np.divmod(pixels, width)
-    key = which.astype(np.int64) * height + rows
-    is_start = (cols == 0) | (flat[pixels - 1] != ids)
-    is_end = (cols == width - 1) | (flat[np.minimum(pixels + 1, flat.size - 1)] != ids)
-    row_key, at_start = np.unique(key[is_start], return_index=True)
-    _, at_end = np.unique(key[is_end][::-1], return_index=True)
-    first_col, last_col = cols[is_start][at_start], cols[is_end][::-1][at_end]
+    key = which.astype(np.int64) * height + runs.row
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    row_key = key[first]
+    first_col = np.minimum.reduceat(runs.start[order], first)
+    last_col = np.maximum.reduceat(runs.stop[order], first)
     cell, row = np.divmod(row_key, height)
     above = np.concatenate(([False], cell[1:] == cell[:-1]))
     bottom = np.concatenate((cell[1:] != cell[:-1], [True]))

@@ -12,6 +12,7 @@ from .grow import grow_sized
 from .params import PostprocessParams
 from .split import split_labels
 from .steps import binarize, border_ids, keep_by_size, renumber
+from .tiled import TILED_PIXELS, postprocess_tiled
 
 
 def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarray:
@@ -34,6 +35,10 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     6. if ``exclude_border``: remove objects within ``border_margin`` px of the
        image border;
     7. number the objects 1..n in raster order of their first pixel.
+
+    Maps of more than `TILED_PIXELS` run window by window in bounded memory
+    (`cellcounter_app.postprocess.tiled`), with the same result for every
+    object smaller than the windows' margin.
 
     The result equals running the public steps one after the other
     (`binarize`, `fill_holes`, `split_touching`, `grow_labels`,
@@ -65,6 +70,13 @@ def postprocess(probability: np.ndarray, params: PostprocessParams) -> np.ndarra
     """
     if not isinstance(params, PostprocessParams):
         raise ParameterError(f"params must be a PostprocessParams, got {type(params).__name__}")
+    if np.size(probability) > TILED_PIXELS:
+        return postprocess_tiled(probability, params, _whole)
+    return _whole(probability, params)
+
+
+def _whole(probability: np.ndarray, params: PostprocessParams) -> np.ndarray:
+    """The chain on the whole map at once."""
     labels, _ = label_mask(binarize(probability, params.threshold))
     boxes = ndi.find_objects(labels)
     labels, joined = fill_label_holes(labels, boxes, params.max_hole_size)

@@ -93,7 +93,8 @@ def cell_stain(labels: np.ndarray, image: np.ndarray, sigma: float | None = None
     if sigma is None:
         sigma = noise_sigma(plane)
     if ring is None:
-        area = np.bincount(labels.ravel(), minlength=count + 1)
+        area = sum(np.bincount(labels[y:y + 1024].ravel(), minlength=count + 1)
+                   for y in range(0, labels.shape[0], 1024))
         diameter = 2.0 * np.sqrt(np.median(area[1:]) / np.pi)
         ring = int(np.clip(round(diameter / 4.0), 2, 25))
     area, total, ring_n, ring_sum = _sums(labels, ring, plane, count)
@@ -104,8 +105,8 @@ def cell_stain(labels: np.ndarray, image: np.ndarray, sigma: float | None = None
     return (inside - around) / sigma
 
 
-BLOCK_ROWS = 1024
-"""Rows measured at a time: the temporaries of a 20000² image stay a few tens of MB."""
+BLOCK_PIXELS = 4_000_000
+"""About this many pixels are measured at a time: the temporaries of a 20000² image stay a few tens of MB."""
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -127,10 +128,11 @@ def _sums(labels: np.ndarray, ring: int, plane: np.ndarray,
     bins = 2 * (count + 1)
     n = np.zeros(bins, np.int64)
     total = np.zeros(bins)
-    for y in range(0, labels.shape[0], BLOCK_ROWS):
-        y0, y1 = max(y - ring, 0), min(y + BLOCK_ROWS + ring, labels.shape[0])
-        values = plane[y:y + BLOCK_ROWS]
-        cells = labels[y:y + BLOCK_ROWS]
+    rows = max(16, BLOCK_PIXELS // max(labels.shape[1], 1))
+    for y in range(0, labels.shape[0], rows):
+        y0, y1 = max(y - ring, 0), min(y + rows + ring, labels.shape[0])
+        values = plane[y:y + rows]
+        cells = labels[y:y + rows]
         around = ndi.maximum_filter(labels[y0:y1], size=2 * ring + 1)[y - y0:y - y0 + values.shape[0]]
         key = np.where(cells == 0, around, cells.astype(np.int64) + (count + 1))
         if values.dtype.kind == "f":

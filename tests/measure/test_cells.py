@@ -160,3 +160,30 @@ def test_touching_cells_are_measured_apart():
 def test_rejects_wrong_inputs(labels, intensity, pixel_size, match):
     with pytest.raises(ParameterError, match=match):
         measure_cells(labels, intensity, pixel_size)
+
+
+def test_a_large_image_measured_a_few_rows_at_a_time_gives_the_same_cells(monkeypatch):
+    """Cells are measured from their runs, a block of rows at a time (bounded memory on huge images)."""
+    from skimage.measure import label as connected
+
+    from cellcounter_app.measure import runs
+
+    rng = np.random.default_rng(3)
+    labels = connected(random_blobs(rng, (90, 70)))
+    intensity = rng.integers(0, 4000, (90, 70, 3)).astype(np.uint16)
+    at_once = measure_cells(labels, intensity, 0.4)
+    monkeypatch.setattr(runs, "BLOCK_PIXELS", 150)  # two rows at a time: most cells span several blocks
+    in_blocks = measure_cells(labels, intensity, 0.4)
+    assert at_once["cell_id"].size > 5
+    for name in at_once:
+        assert np.allclose(in_blocks[name], at_once[name], rtol=1e-12, atol=1e-12), name
+
+
+def random_blobs(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A mask of overlapping random ellipses (concave, touching shapes)."""
+    yy, xx = np.mgrid[:shape[0], :shape[1]]
+    mask = np.zeros(shape, bool)
+    for _ in range(25):
+        cy, cx, ry, rx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1]), rng.uniform(2, 9), rng.uniform(2, 9)
+        mask |= ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+    return mask
