@@ -30,7 +30,7 @@ from .markers.channels import detection_image
 from .markers.score import applicable, marker_planes, read_siblings, rescore_batch, score_image
 from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
-from .postprocess.size import DEFAULT_SIZE, SizeSetting, derive_params, scale_for
+from .postprocess.size import DEFAULT_SIZE, SizeSetting, derive_params, enlargement_note, scale_for
 from .postprocess.stain import cell_stain, stain_filter
 from .reliability import reliability_params
 from .results import STATUS_ERROR, ImageResult, ModelInfo
@@ -330,7 +330,8 @@ def count_image(
     )
     if markers:
         score_image(result, labels, marker_planes(full, markers, siblings), markers)
-    if note := "; ".join(filter(None, (*full.notes, setup.note))):
+    enlarged = enlargement_note(decision.scale, decision.diameter_px, model.meta.diameter_px, image.data.shape)
+    if note := "; ".join(filter(None, (*full.notes, setup.note, enlarged))):
         result.params["note"] = note
     result.params.update(reliability_params(cells, labels, probability, result.params))
     result.seconds = time.perf_counter() - start

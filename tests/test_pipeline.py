@@ -113,3 +113,22 @@ def test_degenerate_images_give_a_result_or_an_error(tmp_path, bad):
         assert result.status == "error" and "finite" in result.error
     else:
         assert result.ok and result.count == 0
+
+
+def test_a_diameter_typed_far_too_small_is_counted_but_says_how_large_the_image_became(tmp_path):
+    """``--diameter 2px`` enlarges the image 8x for a 20-px model: the user learns the size and the memory."""
+    from cellcounter_app.io import read_image
+    from cellcounter_app.pipeline import count_image
+    from cellcounter_app.postprocess.size import SizeSetting
+    from synthetic_images import write_png
+
+    image, _ = disc_image(shape=(64, 80), centres=((32, 40),), radius=10, value=150, background=20, noise=2.0)
+    write_png(tmp_path / "a.png", image)
+    loaded = read_image(tmp_path / "a.png")
+    model = load_model("classical", use_gpu=False, threads=1)
+    tiny = count_image(loaded, model, size=SizeSetting.parse("2px"))
+    assert tiny.params["scale"] == 8.0
+    assert "cells of 2 px are enlarged 8×" in tiny.params["note"] and "640×512 px" in tiny.params["note"]
+    assert "give their diameter" in tiny.params["note"]
+    right = count_image(loaded, model, size=SizeSetting.parse("20px"))
+    assert "enlarged" not in str(right.params.get("note", ""))

@@ -130,6 +130,34 @@ def scale_for(model_diameter_px: float, diameter_px: float | None) -> float:
     return float(min(max(model_diameter_px / diameter_px, MIN_SCALE), MAX_SCALE))
 
 
+ENLARGE_NOTE_SCALE = 4.0
+"""Counting with cells enlarged this much or more (cells a quarter of the model's size) gets a note."""
+ENLARGE_NOTE_PIXELS = 100_000_000
+"""So does any enlargement that makes the image counted larger than this many pixels."""
+BYTES_PER_PIXEL = 12
+"""About what counting holds per pixel of the image the network sees (input, probability, labels)."""
+
+
+def enlargement_note(scale: float, diameter_px: float, model_diameter_px: float, shape: tuple[int, ...]) -> str:
+    """A note when the image is enlarged a lot for the model (a diameter typed too small, e.g. 2 px), else "".
+
+    Examples
+    --------
+    >>> print(enlargement_note(8.0, 2.0, 21.0, (2048, 2048)))  # doctest: +NORMALIZE_WHITESPACE
+    cells of 2 px are enlarged 8× to the model's 21 px: the image is counted at 16384×16384 px
+    (about 3.0 GiB of memory); if the cells are larger, give their diameter
+    >>> enlargement_note(1.05, 20.0, 21.0, (2048, 2048))
+    ''
+    """
+    pixels = shape[0] * shape[1] * scale * scale
+    if scale <= 1.0 or (scale < ENLARGE_NOTE_SCALE and pixels <= ENLARGE_NOTE_PIXELS):
+        return ""
+    height, width = (round(n * scale) for n in shape[:2])
+    return (f"cells of {diameter_px:.3g} px are enlarged {scale:.3g}× to the model's {model_diameter_px:.3g} px:"
+            f" the image is counted at {width}×{height} px (about {pixels * BYTES_PER_PIXEL / 2**30:.1f} GiB of"
+            " memory); if the cells are larger, give their diameter")
+
+
 def derive_params(model_params: PostprocessParams, scale: float,
                   overrides: Mapping[str, Any] | None = None) -> PostprocessParams:
     """Post-processing parameters in the image's pixels for an image resized by ``scale``.
