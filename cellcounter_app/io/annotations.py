@@ -238,7 +238,7 @@ def read_rois(path: str | Path) -> list[ImageJRoi]:
                 raise AnnotationError(path, f"{_mib(size)}: larger than any ImageJ ROI (at most {_mib(MAX_ROI_BYTES)})")
             return [parse_roi(path.read_bytes(), path.stem)]
         with zipfile.ZipFile(path) as archive:
-            entries = [info for info in archive.infolist() if not info.is_dir()]
+            entries = [info for info in archive.infolist() if not info.is_dir() and not _mac_extra(info.filename)]
             if len(entries) > MAX_ROI_ENTRIES:
                 raise AnnotationError(path, f"more than {MAX_ROI_ENTRIES} entries; not an ImageJ ROI set")
             _check_sizes(path, entries)
@@ -259,6 +259,11 @@ def read_rois(path: str | Path) -> list[ImageJRoi]:
         raise AnnotationError(path, str(exc)) from None
     except OSError as exc:
         raise AnnotationError(path, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def _mac_extra(name: str) -> bool:
+    """A file macOS adds when it zips a folder (``__MACOSX/…``, ``._name``): not a ROI, skipped."""
+    return name.startswith("__MACOSX/") or Path(name).name.startswith("._")
 
 
 def _check_sizes(path: Path, entries: list[zipfile.ZipInfo]) -> None:

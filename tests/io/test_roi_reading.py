@@ -147,3 +147,14 @@ def test_our_roi_sets_read_back_as_the_same_cells(tmp_path):
     # the writer puts a hand-added cell at its pixel's centre in pixel-edge terms (x + 0.5)
     assert np.abs(annotation.points[0] - [44, 30]).max() <= 0.5
     assert [roi.name for roi in read_rois(path)] == [f"cell {i}" for i in range(1, 7)]
+
+
+def test_a_roi_set_zipped_on_a_mac_skips_what_macos_adds(tmp_path):
+    square = roifile.ImagejRoi.frompoints(np.array([[10, 10], [20, 10], [20, 20], [10, 20]], np.float32))
+    path = tmp_path / "RoiSet.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("RoiSet/0001.roi", square.tobytes())
+        archive.writestr("__MACOSX/RoiSet/._0001.roi", b"\x00\x05\x16\x07 resource fork")
+        archive.writestr("RoiSet/._0002.roi", b"\x00\x05\x16\x07")
+    assert len(read_rois(path)) == 1
+    assert read_annotation(path, (40, 40)).n_outlined == 1
