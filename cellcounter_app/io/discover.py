@@ -16,6 +16,15 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset({".tif", ".tiff", ".png", ".jpg", "
 """Lower-case suffixes CellCounter reads (``.ome.tif`` ends in ``.tif``; vendor
 formats and ``.zarr`` folders need the ``formats`` extra, see `vendor`)."""
 
+UNREADABLE_FORMATS: dict[str, str] = {
+    ".oir": "an Olympus/Evident FluoView OIR file", ".oib": "an Olympus FluoView OIB file",
+    ".oif": "an Olympus FluoView OIF file", ".ims": "an Imaris file", ".sld": "a SlideBook file",
+    ".dv": "a DeltaVision file", ".lsm": "a Zeiss LSM file", ".ndpi": "a Hamamatsu NDPI slide",
+    ".svs": "an Aperio SVS slide", ".mrxs": "a 3DHISTECH MRXS slide",
+}
+"""Microscope files found in a folder that CellCounter cannot read yet: they are listed with the images, so
+that each gets an error row saying so (`unreadable_reason`), rather than being passed over as not images."""
+
 NOT_AN_IMAGE = "not an image file"
 NO_SUCH_PATH = "no such file or folder"
 LINK_LOOP = "symbolic link loop"
@@ -135,6 +144,8 @@ def _add(path: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]]) 
     elif path.suffix.lower() in IMAGE_EXTENSIONS:
         for member in members(path):
             images.setdefault(member.parent.resolve() / member.name, member)
+    elif path.suffix.lower() in UNREADABLE_FORMATS:
+        images.setdefault(path.resolve(), path)
     else:
         skipped.append((path, NOT_AN_IMAGE))
 
@@ -156,3 +167,18 @@ def _walk(folder: Path, images: dict[Path, Path], skipped: list[tuple[Path, str]
         for name in files:
             if not name.startswith("."):
                 _add(Path(root) / name, images, skipped)
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why a microscope file of `UNREADABLE_FORMATS` is not counted, with what to do; None for other files.
+
+    Examples
+    --------
+    >>> unreadable_reason(Path("scan.oir"))
+    'an Olympus/Evident FluoView OIR file: CellCounter cannot read this format yet; save it as OME-TIFF (in the microscope software, or in Fiji with Bio-Formats) and count that'
+    """
+    kind = UNREADABLE_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        return None
+    return (f"{kind}: CellCounter cannot read this format yet; save it as OME-TIFF (in the microscope software,"
+            " or in Fiji with Bio-Formats) and count that")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ImageReadError, ParameterError
 from .calibration import non_square_note, plausible
-from .discover import IMAGE_EXTENSIONS, special_file
+from .discover import IMAGE_EXTENSIONS, special_file, unreadable_reason
 from .failures import NO_MEMORY
 from .image import LoadedImage
 from .layout import Decoded, arrange
@@ -130,6 +130,8 @@ def _check_file(path: Path) -> str:
     if not path.exists():
         raise ImageReadError(path, "no such file")
     suffix = path.suffix.lower()
+    if (reason := unreadable_reason(path)) is not None:
+        raise ImageReadError(path, reason)
     if suffix not in IMAGE_EXTENSIONS:
         supported = ", ".join(sorted(IMAGE_EXTENSIONS))
         raise ImageReadError(path, f"unsupported file type {suffix or '(no extension)'!r}; supported: {supported}")

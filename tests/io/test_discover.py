@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cellcounter_app.io import IMAGE_EXTENSIONS, find_images, is_image_file, natural_key
 
 
@@ -74,3 +76,20 @@ def test_explicit_non_image_file_is_skipped(tmp_path):
 
 def test_empty_input_gives_nothing():
     assert find_images([]) == ([], [])
+
+
+def test_a_microscope_file_we_cannot_read_is_listed_and_its_error_says_what_to_do(tmp_path):
+    from cellcounter_app.io import read_image
+    from cellcounter_app.io.reader import ImageReadError
+    from cellcounter_app.pipeline import CountRequest, count_batch
+
+    (tmp_path / "scan.oir").write_bytes(b"OLYMPUSRAWFORMAT" + bytes(64))
+    (tmp_path / "notes.txt").write_text("not an image")
+    images, skipped = find_images([tmp_path])
+    assert images == [tmp_path / "scan.oir"] and [p.name for p, _ in skipped] == ["notes.txt"]
+    with pytest.raises(ImageReadError, match=r"scan\.oir.*Olympus/Evident FluoView OIR file: CellCounter cannot"
+                                             r" read this format yet; save it as OME-TIFF"):
+        read_image(tmp_path / "scan.oir")
+    finished = list(count_batch(CountRequest(inputs=(tmp_path,), model="classical")))[-1]
+    [row] = finished.results
+    assert row.status == "error" and "save it as OME-TIFF" in row.error

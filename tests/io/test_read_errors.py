@@ -56,7 +56,7 @@ def test_zero_byte_file(tmp_path):
     assert read_error(tmp_path / "empty.png").reason == "zero-byte file"
 
 
-@pytest.mark.parametrize("name", ["data.oir", "notes.txt", "noext"])
+@pytest.mark.parametrize("name", ["data.xyz", "notes.txt", "noext"])
 def test_unsupported_extension(tmp_path, name):
     tifffile.imwrite(tmp_path / name, np.zeros((4, 4), np.uint8))
     reason = read_error(tmp_path / name).reason
