@@ -102,6 +102,14 @@ def _start_params(diameter: float, base_meta: ModelMeta | None) -> PostprocessPa
     return params.replace(peak_min_distance=base.peak_min_distance, border_min_fraction=base.border_min_fraction)
 
 
+AFTER_TRAINING_VALIDATIONS = 10.0
+"""What follows training (the last validation, calibration, the base's score, the stain floor, the engine's
+scores, saving) took about this many validation passes when measured (c-Fos, 1024², CPU): training stops that
+much before the time budget."""
+AFTER_TRAINING_SECONDS = 3.0
+"""And this much more, whatever the images' size (export, loading the model into the engine)."""
+
+
 def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = None) -> Iterator[Any]:
     """Train, calibrate, export; yields loop reports then a `FineTuneResult`."""
     if len(request.train) == 0 or len(request.val) == 0:
@@ -127,7 +135,8 @@ def finetune(request: FineTuneRequest, *, cancel: Callable[[], bool] | None = No
         **({"loss": loss} if loss else {}),
     })
     finished = None
-    for report in train(config, train_set, val_set, initial_weights=weights, cancel=cancel):
+    for report in train(config, train_set, val_set, initial_weights=weights, cancel=cancel,
+                        reserve_validations=AFTER_TRAINING_VALIDATIONS, reserve_seconds=AFTER_TRAINING_SECONDS):
         if isinstance(report, FinishedReport):
             finished = report
         yield report
@@ -190,7 +199,9 @@ def stain_floor(model: OnnxModel, samples: list[Sample], diameter: float) -> flo
     engine at its labels' diameter and the floor is chosen on all of them
     (`stain_calibration`).
     """
-    real = [s for s in samples if not s.source.startswith("synthetic")][:STAIN_IMAGES]
+    # the training images come repeated (epoch_repeats fills an epoch with copies): count each once
+    unique = list({id(s): s for s in samples}.values())
+    real = [s for s in unique if not s.source.startswith("synthetic")][:STAIN_IMAGES]
     if not real:
         return None
     pairs = [(array_image(np.moveaxis(s.image, 0, -1).squeeze(-1) if s.image.shape[0] == 1

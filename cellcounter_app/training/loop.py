@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Generator, Iterable, Iterator, Sequence, Union
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, Union
 
 import torch
 
@@ -90,6 +90,8 @@ def train(
     resume_from: str | Path | None = None,
     initial_weights: str | Path | None = None,
     cancel: Callable[[], bool] | None = None,
+    reserve_validations: float = 0.0,
+    reserve_seconds: float = 0.0,
 ) -> Iterator[Report]:
     """Train a c-ResUnet and yield progress reports.
 
@@ -115,6 +117,12 @@ def train(
     cancel : callable, optional
         Checked before every step and every validation; when it returns True
         the run saves ``last.pt`` and finishes with reason "cancelled".
+    reserve_validations, reserve_seconds : float
+        Training stops ``reserve_seconds`` plus this many times the longest
+        validation pass before ``max_minutes`` (at most `MAX_RESERVE` of it):
+        room for the final validation and for what the caller does after
+        training (calibration, export), so that the whole job keeps the time
+        budget the user gave.
 
     Yields
     ------
@@ -161,16 +169,17 @@ def train(
     )
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    budget_s = config.max_minutes * 60.0 if config.max_minutes > 0 else math.inf
+    budget = _Budget(config.max_minutes * 60.0 if config.max_minutes > 0 else math.inf, reserve_validations,
+                     reserve_seconds)
     step_setup = _StepSetup(loss_fn, device, fmt, use_amp)
     started = time.perf_counter()
     reason = "completed"
     if initial_weights is not None and resume_from is None and not (cancel is not None and cancel()):
         # the starting weights are scored as epoch 0: a run that never beats them keeps them
-        yield _validate(state, validator, [], 0, out, describe_device(device))
+        yield budget.timed(_validate, state, validator, [], 0, out, describe_device(device))
     while reason == "completed" and state.epoch < config.epochs and not state.out_of_steps():
         dataset.set_epoch(state.epoch)
-        losses, reason = yield from _train_epoch(state, loader, step_setup, cancel, started, budget_s)
+        losses, reason = yield from _train_epoch(state, loader, step_setup, cancel, started, budget)
         if reason == "completed" and cancel is not None and cancel():
             reason = "cancelled"
         if reason in ("nan", "cancelled"):
@@ -178,7 +187,7 @@ def train(
         number = state.epoch + 1
         if len(losses) == len(loader):
             state.epoch += 1
-        yield _validate(state, validator, losses, number, out, describe_device(device))
+        yield budget.timed(_validate, state, validator, losses, number, out, describe_device(device))
     if reason == "cancelled":
         state.save(out / "last.pt", val_f1=None)
     yield FinishedReport(state.best_checkpoint(), state.best_val_f1, state.step, time.perf_counter() - started, reason)
@@ -197,13 +206,37 @@ class _StepSetup:
     use_amp: bool
 
 
+MAX_RESERVE = 0.5
+"""At most this share of the time budget is kept back for work after training."""
+
+
+@dataclass
+class _Budget:
+    """The wall-clock budget of a run (s), less room for ``reserve`` validation passes and ``fixed`` seconds
+    of work after training."""
+
+    seconds: float
+    reserve: float = 0.0
+    fixed: float = 0.0
+    longest: float = 0.0
+
+    def limit(self) -> float:
+        return self.seconds - min(self.fixed + self.reserve * self.longest, MAX_RESERVE * self.seconds)
+
+    def timed(self, validate: Callable[..., EpochReport], *args: Any) -> EpochReport:
+        start = time.perf_counter()
+        report = validate(*args)
+        self.longest = max(self.longest, time.perf_counter() - start)
+        return report
+
+
 def _train_epoch(
     state: TrainingState, loader: Iterable[tuple[torch.Tensor, ...]], setup: _StepSetup,
-    cancel: Callable[[], bool] | None, started: float, budget_s: float,
+    cancel: Callable[[], bool] | None, started: float, budget: _Budget,
 ) -> Generator[StepReport, None, tuple[list[float], str]]:
     """Train over one epoch's batches; return the step losses and why it ended.
 
-    The time budget (``budget_s`` since ``started``, wall clock) is checked
+    The time budget (`_Budget.limit` since ``started``, wall clock) is checked
     after each step, cancel and the step budget before each.
     """
     state.model.train()
@@ -222,7 +255,7 @@ def _train_epoch(
         yield StepReport(state.step, state.epoch + 1, loss, state.optimizer.param_groups[0]["lr"], now - started,
                          images.shape[0] / max(now - previous, 1e-9))
         previous = time.perf_counter()
-        if previous - started >= budget_s:
+        if previous - started >= budget.limit():
             return losses, "time budget"
     return losses, "completed"
 

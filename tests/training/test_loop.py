@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -212,3 +213,12 @@ def test_training_crops_are_zoomed_over_the_configured_range(tmp_path, monkeypat
     assert (chosen[1].p_scale, chosen[1].scale_range) == (0.5, (0.7, 1.4))
     with pytest.raises(ParameterError, match="zoom_max"):
         config(tmp_path, zoom_max=0.8)
+
+
+def test_the_budget_keeps_room_for_what_follows_training():
+    budget = loop_module._Budget(100.0, reserve=5.0, fixed=2.0)
+    assert budget.limit() == 98.0  # nothing validated yet
+    budget.timed(lambda: time.sleep(0.01) or "report")
+    assert 98.0 - 5.0 * 0.5 < budget.limit() < 98.0 - 5.0 * 0.009
+    budget.longest = 30.0
+    assert budget.limit() == 100.0 * (1 - loop_module.MAX_RESERVE)  # never more than half the budget

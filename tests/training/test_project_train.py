@@ -22,6 +22,11 @@ from cellcounter_app.training.project_train import (  # noqa: E402
 )
 from synthetic_images import disc_image, grid_centres, write_png  # noqa: E402
 
+import numpy as np  # noqa: E402
+
+from cellcounter_app.postprocess import PostprocessParams  # noqa: E402
+from cellcounter_app.training.data import make_sample  # noqa: E402
+
 SHAPE = (112, 112)
 FAST = dict(epochs=1, width=4, crop_size=64, device="cpu")
 
@@ -197,3 +202,36 @@ def test_requests_check_their_bounds(tmp_path):
         ProjectTrainRequest(tmp_path, (), point_shape="square")
     with pytest.raises(CellCounterError, match="crop_size must be a multiple of 16, got 100"):
         ProjectTrainRequest(tmp_path, (), crop_size=100)
+
+
+def test_the_whole_job_keeps_the_time_budget_the_user_gave(tmp_path):
+    """Training stops early enough that calibration, the stain floor and export fit in the budget too."""
+    import time
+
+    project = make_project(tmp_path / "p")
+    request = ProjectTrainRequest.from_project(project, **{**FAST, "epochs": 100_000, "minutes": 0.25})
+    started = time.perf_counter()
+    reports, result = drain(request)
+    seconds = time.perf_counter() - started
+    assert result.ok and result.stop == "time budget"
+    assert 0.5 * 15 < seconds <= 1.1 * 15, seconds
+
+
+def test_the_stain_floor_counts_each_annotated_image_once(monkeypatch):
+    """The training set repeats its images to fill an epoch; the floor was chosen counting every copy."""
+    from cellcounter_app.training import finetune
+
+    counted = []
+    monkeypatch.setattr(finetune, "detections", lambda model, pairs: counted.extend(pairs) or [])
+    monkeypatch.setattr(finetune, "best_floor", lambda table, prefer: prefer)
+
+    class Meta:
+        def default_params(self):
+            return PostprocessParams()
+
+    class Model:
+        meta = Meta()
+
+    one, two = (make_sample(np.zeros((1, 8, 8), np.float32), np.zeros((8, 8), np.int32), name, "lab") for name in "ab")
+    assert finetune.stain_floor(Model(), [one, two] * 10 + [two], 20.0) == PostprocessParams().min_stain
+    assert len(counted) == 2
