@@ -70,11 +70,18 @@ def uncertain_share(labels: np.ndarray | None, probability: np.ndarray | None, t
     """The share of cell pixels whose probability is within `UNCERTAIN_MARGIN` of ``threshold`` (0 if unknown)."""
     if labels is None or probability is None or not isinstance(threshold, (int, float)):
         return 0.0
-    inside = labels > 0
-    if probability.shape != labels.shape or not inside.any():
+    if probability.shape != labels.shape:
         return 0.0
-    values = probability[inside]
-    return float(np.mean(np.abs(values - float(threshold)) < UNCERTAIN_MARGIN))
+    cell_pixels = uncertain = 0
+    for y in range(0, labels.shape[0], BLOCK_ROWS):  # a block at a time: no whole-image copies
+        inside = labels[y:y + BLOCK_ROWS] > 0
+        values = probability[y:y + BLOCK_ROWS][inside]
+        cell_pixels += values.size
+        uncertain += int(np.count_nonzero(np.abs(values - float(threshold)) < UNCERTAIN_MARGIN))
+    return uncertain / cell_pixels if cell_pixels else 0.0
+
+
+BLOCK_ROWS = 512
 
 
 def reliability_params(cells: Mapping[str, np.ndarray], labels: np.ndarray | None,
