@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..postprocess.stain import stain_plane
+
 BLOCK_PIXELS = 4_000_000
 """About this many pixels are looked at at a time (the temporaries stay a few tens of MB)."""
 
@@ -80,6 +82,4 @@ def row_runs(labels: np.ndarray, values: np.ndarray | None = None) -> Runs:
 
 def _plane(block: np.ndarray) -> np.ndarray:
     """A block of intensities as float64 (H, W): the maximum over channels when there are some."""
-    if block.ndim == 3:
-        block = np.maximum.reduce([block[..., c] for c in range(block.shape[2])])
-    return block.astype(np.float64)
+    return stain_plane(block).astype(np.float64)

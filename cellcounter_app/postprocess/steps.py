@@ -253,13 +253,11 @@ def renumber(labels: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
     if keep is not None:
         return renumber_kept(labels, keep)[0]
     flat = labels.ravel()
-    run_starts = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    run_starts = np.concatenate(([0], run_starts))
-    first_ids = flat[run_starts]
+    first_ids = run_ids(flat)
     first_ids = first_ids[first_ids != 0]
     if first_ids.size == 0:
         return np.zeros(labels.shape, dtype=np.uint32)
-    ids, new_ids = _raster_order(first_ids)
+    ids, new_ids = raster_order(first_ids)
     if int(ids[-1]) <= DENSE_ID_FACTOR * flat.size:
         table = np.zeros(int(ids[-1]) + 1, dtype=np.uint32)
         table[ids] = new_ids
@@ -282,18 +280,21 @@ def renumber_kept(labels: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.
     >>> table
     array([0, 0, 2, 3, 0, 1], dtype=uint32)
     """
-    flat = labels.ravel()
-    run_starts = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))
-    first_ids = flat[run_starts]
+    first_ids = run_ids(labels.ravel())
     first_ids = first_ids[keep[first_ids]]
     table = np.zeros(keep.size, dtype=np.uint32)
     if first_ids.size:
-        ids, new_ids = _raster_order(first_ids)
+        ids, new_ids = raster_order(first_ids)
         table[ids] = new_ids
     return table[labels], table
 
 
-def _raster_order(first_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def run_ids(flat: np.ndarray) -> np.ndarray:
+    """The id of each run of equal values of a raster scan ``flat``, in scan order."""
+    return flat[np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))]
+
+
+def raster_order(first_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct ids of a raster scan's runs (sorted) and their new ids 1..n in order of first appearance."""
     ids, first = np.unique(first_ids, return_index=True)
     new_ids = np.empty(ids.size, dtype=np.uint32)

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .params import PostprocessParams
-from .steps import border_ids
+from .steps import border_ids, raster_order, run_ids
 
 TILED_PIXELS = 25_000_000
 """Maps larger than this (5000²) are post-processed window by window."""
@@ -100,15 +100,12 @@ def renumber_in_place(labels: np.ndarray, largest: int, drop: np.ndarray | None 
     dropped[0] = True
     following = 1
     for y in range(0, labels.shape[0], BLOCK_ROWS):
-        flat = labels[y:y + BLOCK_ROWS].ravel()
-        starts = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))
-        ids = flat[starts]
-        ids = ids[~dropped[ids]]
-        unique, first = np.unique(ids, return_index=True)
-        fresh = unique[table[unique] == 0]
-        order = np.argsort(first[table[unique] == 0], kind="stable")
-        table[fresh[order]] = np.arange(following, following + fresh.size, dtype=np.uint32)
-        following += fresh.size
+        ids = run_ids(labels[y:y + BLOCK_ROWS].ravel())
+        ids = ids[~dropped[ids] & (table[ids] == 0)]  # the objects this block shows first
+        if ids.size:
+            fresh, numbers = raster_order(ids)
+            table[fresh] = numbers + np.uint32(following - 1)
+            following += fresh.size
     for y in range(0, labels.shape[0], BLOCK_ROWS):
         block = labels[y:y + BLOCK_ROWS]
         block[...] = table[block]
