@@ -72,6 +72,8 @@ class CountRequest:
     threads: int | None = None
     labels_dir: Path | None = None
     overlays_dir: Path | None = None
+    rois_dir: Path | None = None
+    geojson_dir: Path | None = None
     keep_arrays: bool = False
     force: bool = False
     detect_channel: int | str | None = None
@@ -394,7 +396,7 @@ def count_batch(
     files, skipped, paired = batch_files(request)
     root = naming_root(request.inputs)
     check_image_outputs([image_name(path, root) for path in files], request.labels_dir, request.overlays_dir,
-                        force=request.force)
+                        force=request.force, rois_dir=request.rois_dir, geojson_dir=request.geojson_dir)
     yield BatchStarted(len(files), tuple(skipped), model_info(predictor))
     results: list[ImageResult] = []
     cancelled = False

@@ -123,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         labels_dir=args.labels,
         overlays_dir=args.overlays,
+        rois_dir=args.rois,
+        geojson_dir=args.geojson,
         force=args.force,
         detect_channel=args.detect_channel,
         markers=build_markers(args.marker, args.positive, args.marker_measure, args.pair),

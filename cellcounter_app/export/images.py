@@ -131,8 +131,11 @@ def check_image_outputs(
     overlays_dir: str | os.PathLike[str] | None = None,
     *,
     force: bool = False,
+    rois_dir: str | os.PathLike[str] | None = None,
+    geojson_dir: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Check, before a batch starts, that every label and overlay file of ``names`` can be written.
+    """Check, before a batch starts, that every label and overlay file of ``names`` can be written,
+    and every ROI set and GeoJSON file (`roi_set_path`, `geojson_path`).
 
     Creates the two folders, removes the temporary files a killed run left
     there, and refuses a batch whose outputs would fail: a file that exists
@@ -147,7 +150,11 @@ def check_image_outputs(
     CellCounterError
         Any other output would fail; the message lists the first few.
     """
-    for folder, target_of in ((labels_dir, label_path), (overlays_dir, overlay_path)):
+    from .geojson import geojson_path
+    from .rois import roi_set_path
+
+    for folder, target_of in ((labels_dir, label_path), (overlays_dir, overlay_path), (rois_dir, roi_set_path),
+                              (geojson_dir, geojson_path)):
         if folder is None:
             continue
         make_folder(folder)

@@ -135,6 +135,10 @@ def test_an_early_ctrl_c_with_force_keeps_the_existing_workbook(images, tmp_path
      ["--labels", "labels"], "img0_labels.tif"),
     (lambda t: (t / "ov").write_text("a file"), ["--overlays", "ov"], "a file of that name is in the way"),
     (lambda t: (t / "rois").write_text("a file"), ["--rois", "rois"], "a file of that name is in the way"),
+    (lambda t: (t / "rois").mkdir() or (t / "rois" / "img0_rois.zip").write_text("old"), ["--rois", "rois"],
+     "img0_rois.zip already exist"),
+    (lambda t: (t / "gj").mkdir() or (t / "gj" / "img2.geojson").write_text("old"), ["--geojson", "gj"],
+     "img2.geojson already exist"),
     (lambda t: (t / "r.xlsx").write_text("old"), [], "r.xlsx already exists; use --force"),
 ])
 def test_every_output_is_checked_before_counting(images, tmp_path, capsys, setup, option, message):
