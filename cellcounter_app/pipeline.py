@@ -32,7 +32,7 @@ from .measure import measure_cells, summarize
 from .postprocess import PostprocessParams, postprocess
 from .postprocess.size import DEFAULT_SIZE, SizeSetting, derive_params, enlargement_note, scale_for
 from .postprocess.stain import cell_stain, stain_filter
-from .reliability import reliability_params
+from .reliability import reliability_params, uncertain_share
 from .results import STATUS_ERROR, ImageResult, ModelInfo
 from .sizing import estimate_diameter
 
@@ -268,6 +268,17 @@ def recount_with_stain(
     A count with ``min_stain`` t keeps exactly the objects whose value there
     is at least t (empty without an image).
     """
+    labels, stain, every = find_cells(probability, intensity, params, scale=scale)
+    cells = measure_cells(labels, intensity, pixel_size_um, stain=stain)
+    summary = summarize(labels, cells, pixel_size_um)
+    return labels, cells, summary, every
+
+
+def find_cells(
+    probability: np.ndarray, intensity: np.ndarray | None, params: PostprocessParams, *, scale: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The cells of a probability map before they are measured: ``(labels, stain of the kept cells,
+    stain of every object found)`` (see `recount_with_stain`)."""
     if scale < 1.0 - NO_RESCALE_TOLERANCE:
         small = resize_probability(probability, tuple(max(1, round(n * scale)) for n in probability.shape))
         labels = resize_labels(postprocess(small, derive_params(params, 1.0 / scale)), probability.shape)
@@ -275,9 +286,7 @@ def recount_with_stain(
         labels = postprocess(probability, params)
     every = cell_stain(labels, intensity) if intensity is not None else np.zeros(0)
     labels, stain = stain_filter(labels, intensity, params.min_stain, stain=every)
-    cells = measure_cells(labels, intensity, pixel_size_um, stain=stain)
-    summary = summarize(labels, cells, pixel_size_um)
-    return labels, cells, summary, every
+    return labels, stain, every
 
 
 def count_image(
@@ -290,6 +299,7 @@ def count_image(
     pixel_size_um: float | None = None,
     cancel: Callable[[], bool] | None = None,
     keep_arrays: bool = True,
+    keep_probability: bool = True,
     detect_channel: int | str | None = None,
     markers: Sequence[MarkerSpec] = (),
     siblings: Mapping[str, LoadedImage] | None = None,
@@ -300,7 +310,9 @@ def count_image(
     (``size``: a diameter in px or µm, ``auto``, or the model's native scale),
     and the probability map and every measurement are returned in the image's
     own pixels.  ``overrides`` are the parameters the user set (image pixels);
-    ``pixel_size_um`` overrides the image's calibration.
+    ``pixel_size_um`` overrides the image's calibration.  The label image and
+    the probability map are kept in the result with ``keep_arrays``, the map
+    only with ``keep_probability`` too.
     With ``detect_channel`` the cells are found in that channel of ``image``
     (all channels read); each of ``markers`` is then measured in its channel
     of ``image`` or in its image of ``siblings`` (keyed by marker name) and
@@ -314,8 +326,13 @@ def count_image(
     image = detection_image(image, detect_channel)
     calibration = pixel_size_um if pixel_size_um is not None else image.pixel_size_um
     decision = resolve_size(model, image.data, size, calibration, overrides, cancel)
-    probability = predict_at_scale(model, image.data, decision.scale, cancel=cancel)
-    labels, cells, summary = recount(probability, image.data, decision.params, calibration, scale=decision.scale)
+    probability: np.ndarray | None = predict_at_scale(model, image.data, decision.scale, cancel=cancel)
+    labels, stain, _ = find_cells(probability, image.data, decision.params, scale=decision.scale)
+    share = uncertain_share(labels, probability, decision.params.threshold)
+    if not (keep_arrays and keep_probability):
+        probability = None  # freed before measuring: a 20000² map is 0.75 GiB
+    cells = measure_cells(labels, image.data, calibration, stain=stain)
+    summary = summarize(labels, cells, calibration)
     params = {**decision.params.to_dict(), **decision.as_record()}
     if detect_channel is not None:
         params["detect_channel"] = detect_channel
@@ -328,14 +345,14 @@ def count_image(
         params=params,
         timestamp=_now(),
         labels=labels if keep_arrays else None,
-        probability=probability if keep_arrays else None,
+        probability=probability,
     )
     if markers:
         score_image(result, labels, marker_planes(full, markers, siblings), markers)
     enlarged = enlargement_note(decision.scale, decision.diameter_px, model.meta.diameter_px, image.data.shape)
     if note := "; ".join(filter(None, (*full.notes, setup.note, enlarged))):
         result.params["note"] = note
-    result.params.update(reliability_params(cells, labels, probability, result.params))
+    result.params.update(reliability_params(cells, labels, None, result.params, share=share))
     result.seconds = time.perf_counter() - start
     return result
 
@@ -447,8 +464,8 @@ def count_file(
         siblings = read_siblings(paired, request.markers, request.read.z) if paired is not None else None
         result = count_image(loaded, predictor, request.params, size=request.diameter, name=name,
                              pixel_size_um=request.pixel_size_um, cancel=cancel,
-                             keep_arrays=True, detect_channel=request.channel_in_file,
-                             markers=request.markers, siblings=siblings)
+                             keep_arrays=True, keep_probability=request.keep_arrays,
+                             detect_channel=request.channel_in_file, markers=request.markers, siblings=siblings)
         try:
             _write_image_outputs(request, detection_image(loaded, result.params.get("detect_channel")), result)
         except (CellCounterError, OSError) as exc:  # checked before the batch (a full disk?): keep the count

@@ -38,8 +38,11 @@ CHECK = "check"
 
 
 def reliability(cells: Mapping[str, np.ndarray], labels: np.ndarray | None, probability: np.ndarray | None,
-                params: Mapping[str, Any]) -> tuple[str, str]:
+                params: Mapping[str, Any], *, share: float | None = None) -> tuple[str, str]:
     """``(flag, reasons)``: ``("ok", "")`` or ``("check", "faint cells (median stain 6.1); ...")``.
+
+    ``share``: the `uncertain_share` of ``labels`` and ``probability`` when it
+    is already known (the map may be gone).
 
     Examples
     --------
@@ -56,7 +59,8 @@ def reliability(cells: Mapping[str, np.ndarray], labels: np.ndarray | None, prob
     finite = stain[np.isfinite(stain)]
     if finite.size and float(np.median(finite)) < FAINT_STAIN:
         reasons.append(f"faint cells (median stain {float(np.median(finite)):.1f} x noise)")
-    share = uncertain_share(labels, probability, params.get("threshold"))
+    if share is None:
+        share = uncertain_share(labels, probability, params.get("threshold"))
     if share > UNCERTAIN_SHARE:
         reasons.append(f"uncertain outlines ({share:.0%} of cell pixels near the threshold)")
     confidence = params.get("diameter_confidence")
@@ -85,7 +89,8 @@ BLOCK_ROWS = 512
 
 
 def reliability_params(cells: Mapping[str, np.ndarray], labels: np.ndarray | None,
-                       probability: np.ndarray | None, params: Mapping[str, Any]) -> dict[str, str]:
+                       probability: np.ndarray | None, params: Mapping[str, Any], *,
+                       share: float | None = None) -> dict[str, str]:
     """The ``reliability`` and ``reliability_reasons`` entries of a result's params (the Images sheet columns)."""
-    flag, reasons = reliability(cells, labels, probability, params)
+    flag, reasons = reliability(cells, labels, probability, params, share=share)
     return {"reliability": flag, "reliability_reasons": reasons}

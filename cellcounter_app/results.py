@@ -72,7 +72,8 @@ class ImageResult:
 
     ``cells`` maps each name of `CELL_COLUMNS` to a 1-D array (one entry per
     cell, ordered by ``cell_id``); ``labels`` (uint32, 0 = background) and
-    ``probability`` (float32 in [0, 1]) are kept in memory for overlays, exports
+    ``probability`` (in [0, 1]; float32, float16 for a very large image: see
+    `cellcounter_app.inference.maps`) are kept in memory for overlays, exports
     and live re-post-processing, and may be dropped (None) to save memory.
     """
 

@@ -67,3 +67,17 @@ def test_the_count_table_says_which_images_to_check_by_eye(tmp_path, capsys):
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.endswith(")") or " ok" in line}
     assert rows["bright.png"].rstrip().endswith("ok")
     assert "check by eye: faint cells (median stain" in rows["faint.png"]
+
+
+def test_the_flag_is_the_same_when_the_probability_map_is_freed_before_measuring():
+    """A batch frees the map before measuring (a 20000² map is 0.75 GiB); the share it gave is kept."""
+    image, _ = disc_image(shape=(200, 200), centres=grid_centres(16, (200, 200), spacing=45), radius=10,
+                          value=45, background=20, noise=6.0)
+    model = load_model("nuclei", use_gpu=False, threads=1)
+    kept = count_image(_loaded(image, "a.tif"), model)
+    freed = count_image(_loaded(image, "a.tif"), model, keep_probability=False)
+    assert kept.probability is not None and freed.probability is None and freed.labels is not None
+    assert freed.params["reliability_reasons"] == kept.params["reliability_reasons"]
+    assert freed.summary == kept.summary
+    assert reliability({"stain": np.array([50.0])}, None, None, {"threshold": 0.5}, share=0.4) == (
+        "check", "uncertain outlines (40% of cell pixels near the threshold)")

@@ -11,6 +11,7 @@ within the noise, on a field without cells: see `classical_probability`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,9 @@ from ..errors import ParameterError
 from ..postprocess.params import SPECS_BY_NAME
 from .channels import adapt_channels
 from .metadata import ModelMeta, Normalization
-from .normalize import normalize, subsample
+from .classical_bands import BAND_PIXELS, SmoothBands, background_rows, block_means, opened
+from .maps import map_dtype
+from .normalize import compute_stats, subsample, subsample_step
 from .predictor import CancelCallback, CancelledError, TileCallback
 
 REFERENCE_DIAMETER = 20.0
@@ -100,35 +103,46 @@ class ClassicalModel:
         Returns
         -------
         ndarray
-            float32 ``(H, W)`` in [0, 1].
+            ``(H, W)`` in [0, 1]: float32, float16 for a very large image.
         """
         if cancel is not None and cancel():
             raise CancelledError("prediction cancelled after 0 of 1 tiles")
-        # the normalised copy is handed over without a name here, so it is freed once smoothed
-        probability = classical_probability(normalize(adapt_channels(image, 1)[0], self.meta.normalization),
-                                            self.diameter_px)
+        plane = adapt_channels(image, 1)[0]
+        stats = compute_stats(plane, self.meta.normalization)
+        probability = classical_probability(plane, self.diameter_px, prepare=stats.apply)
         if on_tile is not None:
             on_tile(1, 1)
         return probability
 
 
-def classical_probability(image: np.ndarray, diameter_px: float = REFERENCE_DIAMETER) -> np.ndarray:
+def classical_probability(image: np.ndarray, diameter_px: float = REFERENCE_DIAMETER, *,
+                          prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+                          band_pixels: int | None = None) -> np.ndarray:
     """Otsu-centred probability map of bright objects of about ``diameter_px``.
 
     Parameters
     ----------
     image : ndarray
-        2-D float image (normalised intensities; NaN-free).
+        2-D image: normalised float intensities (NaN-free), or raw pixels with ``prepare``.
     diameter_px : float
         Expected object diameter in pixels.
+    prepare : callable, optional
+        Maps a block of rows of ``image`` to its normalised float32 values
+        (`cellcounter_app.inference.normalize.NormStats.apply`); default: float32.
+    band_pixels : int, optional
+        Smooth about this many pixels at a time
+        (`cellcounter_app.inference.classical_bands`; the map does not depend
+        on it).  Default: the whole image at once, `BAND_PIXELS` at a time
+        above `cellcounter_app.inference.maps.HALF_MAP_PIXELS`.
 
     Returns
     -------
     ndarray
-        float32 ``sigmoid((s - t) / scale)`` where ``s`` is the smoothed image
-        minus its background, ``t`` Otsu's threshold of ``s`` and ``scale`` a
+        ``sigmoid((s - t) / scale)`` where ``s`` is the smoothed image minus
+        its background, ``t`` Otsu's threshold of ``s`` and ``scale`` a
         quarter of the distance from ``t`` to the median of the pixels above
-        it (that median maps to 0.98).  A flat image gives zeros.
+        it (that median maps to 0.98).  A flat image gives zeros.  float32,
+        or float16 for a very large image (`cellcounter_app.inference.maps`).
 
     Notes
     -----
@@ -138,31 +152,52 @@ def classical_probability(image: np.ndarray, diameter_px: float = REFERENCE_DIAM
     median of the pixels below Otsu's threshold).  The noise is measured on
     the high-pass residual ``image - smoothed`` (independent of how many
     cells there are); on images with cells Otsu's threshold is nearly always
-    the higher one.
+    the higher one.  Memory: the map and a few bands of rows, whatever the
+    image size.
     """
-    image = np.asarray(image, dtype=np.float32)
+    image = np.asarray(image)
     if image.ndim != 2 or image.size == 0:
         raise ParameterError(f"image must be a non-empty 2-D array, got shape {image.shape}")
     sigma = max(1.0, diameter_px / 12.0)
-    smooth = ndi.gaussian_filter(image, sigma=sigma)
-    noise = smoothed_noise(image, smooth, sigma)
-    shape = image.shape
-    del image  # freed now when the caller kept no reference: a very large image has at most two float copies
-    signal = smooth
-    signal -= background(smooth, diameter_px)  # in place: smooth is not needed any more
-    lowest, highest = float(signal.min()), float(signal.max())
+    factor = _block_factor(diameter_px)
+    if band_pixels is None:
+        band_pixels = image.size if map_dtype(image.shape) == np.float32 else BAND_PIXELS
+    smooth = SmoothBands(image, prepare or _as_float32, sigma, factor, band_pixels)
+    step = subsample_step(image.shape, limit=_STATS_PIXELS)
+    residual, means = [], []
+    for y0, _, prepared, band in smooth.bands():
+        grid = (slice((-y0) % step, None, step), slice(None, None, step))
+        residual.append(prepared[grid] - band[grid])
+        means.append(block_means(band, factor))
+    noise = _noise(np.concatenate(residual), sigma)
+    small = opened(np.concatenate(means), diameter_px, factor)
+    del residual, means
+
+    def signals() -> Iterator[tuple[int, int, np.ndarray]]:
+        for y0, y1, _, band in smooth.bands():
+            yield y0, y1, band - background_rows(small, factor, y0, y1, image.shape[1])
+
+    lowest, highest, samples = np.inf, -np.inf, []
+    kept = None
+    for y0, y1, signal in signals():
+        lowest, highest = min(lowest, float(signal.min())), max(highest, float(signal.max()))
+        samples.append(signal[(-y0) % step::step, ::step].copy())
+        kept = signal if smooth.single else None
+    out = np.zeros(image.shape, dtype=map_dtype(image.shape))
     if highest - lowest <= _FLAT * max(1.0, abs(highest)):
-        return np.zeros(shape, dtype=np.float32)
-    sample = subsample(signal, limit=_STATS_PIXELS)
+        return out
+    sample = np.concatenate(samples)
     threshold = float(threshold_otsu(sample))
     floor = float(np.median(sample[sample <= threshold])) + NOISE_FLOOR * noise
     threshold = max(threshold, floor)
     above = sample[sample > threshold]
     spread = float(np.median(above)) - threshold if above.size else 0.0
     scale = max(spread / _SLOPE_DIVISOR, _FLAT * (highest - lowest))
-    signal -= threshold
-    signal /= scale
-    return special.expit(signal, out=signal)
+    for y0, y1, signal in ([(0, image.shape[0], kept)] if kept is not None else signals()):
+        signal -= threshold
+        signal /= scale
+        out[y0:y1] = special.expit(signal, out=signal)
+    return out
 
 
 def smoothed_noise(image: np.ndarray, smooth: np.ndarray, sigma: float) -> float:
@@ -172,7 +207,10 @@ def smoothed_noise(image: np.ndarray, smooth: np.ndarray, sigma: float) -> float
     factor ``2 sqrt(pi) sigma`` by which a Gaussian blur of width ``sigma``
     reduces white noise.
     """
-    residual = subsample(image, limit=_STATS_PIXELS) - subsample(smooth, limit=_STATS_PIXELS)
+    return _noise(subsample(image, limit=_STATS_PIXELS) - subsample(smooth, limit=_STATS_PIXELS), sigma)
+
+
+def _noise(residual: np.ndarray, sigma: float) -> float:
     mad = float(np.median(np.abs(residual - np.median(residual))))
     return 1.4826 * mad / (2.0 * math.sqrt(math.pi) * sigma)
 
@@ -185,16 +223,17 @@ def background(image: np.ndarray, diameter_px: float) -> np.ndarray:
     reduced ``diameter_px / 4`` times and interpolated back: fast on large
     images.  Returns float32 of ``image``'s shape.
     """
-    factor = max(1, int(diameter_px // 4))
-    height, width = image.shape
-    pad = (-height % factor, -width % factor)
-    padded = np.pad(image, ((0, pad[0]), (0, pad[1])), mode="edge") if any(pad) else image
-    small = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor).mean(axis=(1, 3))
-    side = max(3, 2 * math.ceil(diameter_px / factor) + 1)
-    small = ndi.grey_opening(small, size=(side, side), mode="nearest")
-    small = ndi.uniform_filter(small, size=3, mode="nearest")
-    full = ndi.zoom(small, factor, order=1, mode="nearest", grid_mode=True)
-    return full[:height, :width].astype(np.float32, copy=False)
+    factor = _block_factor(diameter_px)
+    small = opened(block_means(image, factor), diameter_px, factor)
+    return background_rows(small, factor, 0, image.shape[0], image.shape[1])
+
+
+def _block_factor(diameter_px: float) -> int:
+    return max(1, int(diameter_px // 4))
+
+
+def _as_float32(block: np.ndarray) -> np.ndarray:
+    return np.asarray(block, dtype=np.float32)
 
 
 def scaled_defaults(diameter_px: float) -> dict[str, float]:

@@ -133,12 +133,24 @@ def subsample(image: np.ndarray, skip_axis: int | None = None, limit: int = SAMP
 
     The same stride is used along every axis but ``skip_axis``; no data is copied.
     """
-    dims = [n for i, n in enumerate(image.shape) if i != skip_axis]
+    step = subsample_step(image.shape, skip_axis, limit)
+    index = tuple(slice(None) if i == skip_axis else slice(None, None, step) for i in range(image.ndim))
+    return image[index]
+
+
+def subsample_step(shape: tuple[int, ...], skip_axis: int | None = None, limit: int = SAMPLE_PIXELS) -> int:
+    """The stride `subsample` takes along every axis but ``skip_axis`` of an array of ``shape``.
+
+    Examples
+    --------
+    >>> subsample_step((1000, 1000), limit=10_000)
+    10
+    """
+    dims = [n for i, n in enumerate(shape) if i != skip_axis]
     step = max(1, int((math.prod(dims) / limit) ** (1.0 / max(len(dims), 1))))
     while math.prod(-(-n // step) for n in dims) > limit:
         step += 1
-    index = tuple(slice(None) if i == skip_axis else slice(None, None, step) for i in range(image.ndim))
-    return image[index]
+    return step
 
 
 def _channel_stats(chan: np.ndarray, norm: Normalization, skip_axis: int | None) -> tuple[float, float, float]:

@@ -78,6 +78,7 @@ class Predictor(Protocol):
         Returns
         -------
         ndarray
-            float32 ``(H, W)`` with values in [0, 1].
+            ``(H, W)`` with values in [0, 1]: float32, or float16 above
+            `cellcounter_app.inference.maps.HALF_MAP_PIXELS` pixels.
         """
         ...

@@ -4,8 +4,9 @@ Tiles overlap; across the central half of each overlap the two neighbours are
 cross-faded with a raised-cosine ramp, and the outer quarters (where a tile's
 own border distorts its output) get no weight at all.  The weights of all
 tiles sum to exactly one at every pixel, so the output is accumulated in
-place: memory is the float32 output plus a few tile-sized buffers, whatever
-the image size.
+place: memory is the output (float32, or float16 for very large images: see
+`cellcounter_app.inference.maps`) plus a few tile-sized buffers, whatever the
+image size.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError, ParameterError
+from .maps import map_dtype
 from .predictor import CancelCallback, CancelledError, TileCallback
 
 
@@ -107,7 +109,7 @@ def predict_tiled(
     Returns
     -------
     ndarray
-        float32 ``(H, W)``.
+        ``(H, W)``, float32 (float16 above `HALF_MAP_PIXELS`: `map_dtype`).
 
     Examples
     --------
@@ -122,7 +124,7 @@ def predict_tiled(
     rows = plan_axis(image_chw.shape[1], tile, overlap, multiple)
     cols = plan_axis(image_chw.shape[2], tile, overlap, multiple)
     total = len(rows) * len(cols)
-    out = np.zeros(image_chw.shape[1:], dtype=np.float32)
+    out = np.zeros(image_chw.shape[1:], dtype=map_dtype(image_chw.shape[1:]))
     done = 0
     for row in rows:
         for col in cols:

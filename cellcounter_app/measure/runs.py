@@ -22,8 +22,8 @@ BLOCK_PIXELS = 4_000_000
 class Runs:
     """The foreground runs of a label image, in raster order.
 
-    ``row``, ``start`` and ``stop`` (inclusive) are int64; ``label`` the run's
-    id.  With intensities: ``total`` (float64 sum) and ``peak`` (maximum) of
+    ``row``, ``start`` and ``stop`` (inclusive) are int32 (a 20000² image has
+    millions of runs); ``label`` the run's id.  With intensities: ``total`` (float64 sum) and ``peak`` (maximum) of
     the run's pixels, else None.
     """
 
@@ -36,7 +36,8 @@ class Runs:
 
     @property
     def length(self) -> np.ndarray:
-        return self.stop - self.start + 1
+        """int64 pixels of each run."""
+        return self.stop.astype(np.int64) - self.start + 1
 
 
 def row_runs(labels: np.ndarray, values: np.ndarray | None = None) -> Runs:
@@ -72,11 +73,17 @@ def row_runs(labels: np.ndarray, values: np.ndarray | None = None) -> Runs:
             part += [np.add.reduceat(plane, starts), np.maximum.reduceat(plane, starts)]
         keep = ids != 0
         rows, first = np.divmod(starts[keep], width)
-        parts.append((rows + y, first, stops[keep] % width, *(p[keep] for p in part[2:])))
+        parts.append([(rows + y).astype(np.int32), first.astype(np.int32), (stops[keep] % width).astype(np.int32),
+                      *(p[keep] for p in part[2:])])
+        del change, starts, stops, part
     if not parts:
-        empty = np.zeros(0, np.int64)
+        empty = np.zeros(0, np.int32)
         return Runs(empty, empty, empty, np.zeros(0, labels.dtype), *(() if values is None else (np.zeros(0),) * 2))
-    columns = [np.concatenate(c) for c in zip(*parts)]
+    columns = []
+    for index in range(len(parts[0])):  # one column at a time, each block's part freed once joined
+        columns.append(np.concatenate([part[index] for part in parts]))
+        for part in parts:
+            part[index] = None
     return Runs(*columns)
 
 

@@ -66,14 +66,13 @@ def summarize(
     columns = _check_cells(cells)
     height, width = labels.shape
     area_px = columns["area_px"].astype(np.float64)
-    foreground = labels != 0
     if region_mask is None:
         region_pixels = labels.size
-        cell_pixels = int(np.count_nonzero(foreground))
+        cell_pixels = int(np.count_nonzero(labels))  # no whole-image mask: a 20000² one is 0.4 GB
     else:
         region = _check_region(region_mask, labels.shape)
         region_pixels = int(np.count_nonzero(region))
-        cell_pixels = int(np.count_nonzero(foreground & region))
+        cell_pixels = int(np.count_nonzero((labels != 0) & region))
         if area_px.size:
             rows = np.clip(np.rint(columns["y"]).astype(np.int64), 0, height - 1)
             cols = np.clip(np.rint(columns["x"]).astype(np.int64), 0, width - 1)

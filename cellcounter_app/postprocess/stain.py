@@ -15,6 +15,8 @@ not inflate it).  ``min_stain`` drops cells whose stain is below it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -94,19 +96,24 @@ def cell_stain(labels: np.ndarray, image: np.ndarray, sigma: float | None = None
     if sigma is None:
         sigma = noise_sigma(plane)
     if ring is None:
-        area = sum(np.bincount(labels[y:y + 1024].ravel(), minlength=count + 1)
-                   for y in range(0, labels.shape[0], 1024))
+        rows = max(1, BLOCK_PIXELS // max(labels.shape[1], 1))  # bincount copies its input as int64
+        area = sum(np.bincount(labels[y:y + rows].ravel(), minlength=count + 1)
+                   for y in range(0, labels.shape[0], rows))
         diameter = 2.0 * np.sqrt(np.median(area[1:]) / np.pi)
         ring = int(np.clip(round(diameter / 4.0), 2, 25))
     area, total, ring_n, ring_sum = _sums(labels, ring, plane, count)
     inside = total / np.maximum(area, 1)
-    sample = _finite(plane[::7, ::7])[labels[::7, ::7] == 0]
+    step = max(7, math.ceil(math.sqrt(labels.size / BACKGROUND_SAMPLE)))  # every 7th pixel up to 7000²
+    sample = _finite(plane[::step, ::step][labels[::step, ::step] == 0])
     overall = float(np.median(sample)) if sample.size else 0.0
     around = np.where(ring_n > 0, ring_sum / np.maximum(ring_n, 1), overall)
     return (inside - around) / sigma
 
 
-BLOCK_PIXELS = 4_000_000
+BACKGROUND_SAMPLE = 1_000_000
+"""At most about this many pixels give the background level of the cells without any around them."""
+
+BLOCK_PIXELS = 2_000_000
 """About this many pixels are measured at a time: the temporaries of a 20000² image stay a few tens of MB."""
 
 
@@ -135,7 +142,10 @@ def _sums(labels: np.ndarray, ring: int, plane: np.ndarray,
         values = plane[y:y + rows]
         cells = labels[y:y + rows]
         around = ndi.maximum_filter(labels[y0:y1], size=2 * ring + 1)[y - y0:y - y0 + values.shape[0]]
-        key = np.where(cells == 0, around, cells.astype(np.int64) + (count + 1))
+        key = cells.astype(np.int64)
+        key += count + 1
+        np.copyto(key, around, where=cells == 0)
+        del around
         if values.dtype.kind == "f":
             key[~np.isfinite(values)] = 0
         key = key.ravel()

@@ -52,7 +52,7 @@ def postprocess_tiled(probability: np.ndarray, params: PostprocessParams,
         for x0 in range(0, width, core):
             wy0, wx0 = max(y0 - halo, 0), max(x0 - halo, 0)
             wy1, wx1 = min(y0 + core + halo, height), min(x0 + core + halo, width)
-            found = whole(probability[wy0:wy1, wx0:wx1], inner)
+            found = whole(np.asarray(probability[wy0:wy1, wx0:wx1], dtype=np.float32), inner)  # float16 maps too
             count = int(found.max()) if found.size else 0
             if count == 0:
                 continue

@@ -9,6 +9,7 @@ from skimage.filters import threshold_otsu
 from cellcounter_app.errors import ParameterError
 from cellcounter_app.inference import CancelledError, ClassicalModel, Predictor
 from cellcounter_app.inference.classical import background, classical_probability, scaled_defaults
+from cellcounter_app.inference.normalize import compute_stats
 
 
 def _nuclei(shape=(300, 400), count=25, radius=10, seed=0, gradient=80.0, noise=6.0):
@@ -114,3 +115,25 @@ def test_counts_a_typical_size_image():
     image, _ = _nuclei(shape=(1200, 1600), count=60, seed=4)
     probability = ClassicalModel().predict(image)
     assert probability.shape == image.shape and probability.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape, diameter", [((517, 389), 9.0), ((300, 401), 44.0), ((1200, 1600), 20.0)])
+def test_smoothing_band_by_band_gives_the_whole_image_map(shape, diameter):
+    """A very large image is smoothed a band of rows at a time (three passes): the map is the same."""
+    image, _ = _nuclei(shape=shape, count=10, radius=max(2, int(diameter / 2)), seed=5)
+    stats = compute_stats(image, ClassicalModel(diameter).meta.normalization)
+    whole = classical_probability(image, diameter, prepare=stats.apply)
+    banded = classical_probability(image, diameter, prepare=stats.apply, band_pixels=3000)
+    np.testing.assert_allclose(banded, whole, atol=1e-6)
+    assert np.array_equal(banded > 0.5, whole > 0.5)
+
+
+def test_a_very_large_image_gets_a_half_precision_map(monkeypatch):
+    import cellcounter_app.inference.maps as maps
+
+    image, _ = _nuclei(shape=(300, 400), count=12, seed=6)
+    full = ClassicalModel().predict(image)
+    monkeypatch.setattr(maps, "HALF_MAP_PIXELS", 100_000)
+    half = ClassicalModel().predict(image)
+    assert (full.dtype, half.dtype) == (np.float32, np.float16)
+    np.testing.assert_allclose(half, full, atol=6e-4)

@@ -184,3 +184,19 @@ def test_inference_imports_neither_onnx_nor_qt_nor_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == []
+
+
+def test_after_a_very_large_image_the_runtime_memory_pool_is_released(make_model, monkeypatch):
+    import cellcounter_app.inference.maps as maps
+
+    model = OnnxModel(make_model("pool", meta=_meta()), use_gpu=False)
+    released = []
+    real = model.release_pool
+    monkeypatch.setattr(model, "release_pool", lambda: released.append(True) or real())
+    image = np.random.default_rng(0).random((96, 80)).astype(np.float32)
+    small = model.predict(image)
+    assert released == [] and small.dtype == np.float32
+    monkeypatch.setattr(maps, "HALF_MAP_PIXELS", 1000)
+    large = model.predict(image)
+    assert released == [True] and large.dtype == np.float16
+    np.testing.assert_allclose(large, small, atol=1e-3)

@@ -159,3 +159,13 @@ def test_memory_stays_bounded_by_the_output():
         tracemalloc.stop()
     tile_bytes = 256 * 256 * 4
     assert peak < out.nbytes + 16 * tile_bytes  # the output plus a handful of tile buffers
+
+
+def test_a_very_large_image_is_blended_into_a_half_precision_map(monkeypatch):
+    import cellcounter_app.inference.maps as maps
+
+    monkeypatch.setattr(maps, "HALF_MAP_PIXELS", 10_000)
+    image = np.random.default_rng(5).random((1, 200, 230), dtype=np.float32)
+    out = predict_tiled(_conv3x3, image, tile=64, overlap=16, multiple=16)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, _conv3x3(image), atol=2e-3)  # float16 steps are 0.0005 below 1

@@ -57,3 +57,13 @@ def test_renumbering_in_place_follows_the_raster_order_and_drops_what_is_asked()
     same = renumber_in_place(labels, 9, np.array([5]))
     assert same is labels
     assert labels.tolist() == [[0, 1, 1, 2], [0, 0, 2, 2], [3, 3, 0, 0]]
+
+
+def test_a_half_precision_map_gives_the_cells_of_its_float32_map():
+    """Very large maps are float16 (`cellcounter_app.inference.maps`); the windows see them as float32."""
+    probability = field(seed=2)
+    params = PostprocessParams(min_size=30, peak_min_distance=8)
+    half = probability.astype(np.float16)
+    tiled = postprocess_tiled(half, params, _whole, core=300)
+    assert np.array_equal(tiled, _whole(half.astype(np.float32), params))
+    assert np.array_equal(tiled, _whole(probability, params))  # this map has no value within 0.0005 of 0.5
