@@ -124,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def open_start_project(window: object, project: str | None) -> bool:
-    """Open the project named on the command line, else the last one used; False when none opened."""
+    """Open the project named on the command line, else the last one used; False when none opened.
+
+    When the last project cannot be read (damaged, from a newer version, gone), a new untitled
+    project is opened and a note beside the window says why; the folder is left as it is.
+    """
     actions = window.actions  # type: ignore[attr-defined]
     if project:
         return bool(actions.open_project(project))
@@ -133,9 +137,22 @@ def open_start_project(window: object, project: str | None) -> bool:
             window.session.open_project(folder)  # type: ignore[attr-defined]
         except CellCounterError as exc:
             log.warning("the last project could not be reopened: %s", exc)
-            return False
+            window.session.new_project()  # type: ignore[attr-defined]
+            _note(window, "Last project not reopened",
+                  f"The last project, {folder}, could not be reopened:\n{exc}\n\nA new untitled project is open."
+                  " Nothing in that folder was changed; open it with File > Open project once it is repaired.")
         return True
     return False
+
+
+def _note(window: object, title: str, text: str) -> None:
+    """A warning that does not block the window (it stays until closed)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, window)
+    box.setModal(False)
+    box.show()
+    window.start_note = box  # type: ignore[attr-defined]
 
 
 def _file_open_filter(window: object) -> object:

@@ -36,7 +36,12 @@ def test_the_window_reopens_the_last_project_and_falls_back_when_it_is_gone(qtbo
     (tmp_path / "last project" / "project.cellcounter.json").write_text("{ damaged")
     (tmp_path / "last project" / "project.cellcounter.json.bak").unlink(missing_ok=True)
     window = open_window(qtbot)
-    assert not open_start_project(window, None) and window.session.project is None
+    assert open_start_project(window, None)  # an untitled project, and a note that says why
+    assert window.session.project is not None and window.session.project.folder != tmp_path / "last project"
+    note = window.start_note.text()
+    assert str(tmp_path / "last project") in note and "could not be reopened" in note
+    assert "A new untitled project is open" in note and window.start_note.isVisible()
+    assert (tmp_path / "last project" / "project.cellcounter.json").read_text() == "{ damaged"
     close_window(window)
 
 
