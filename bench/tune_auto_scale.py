@@ -5,7 +5,7 @@
 With ``--diameter auto`` (the default) each image's cell size is estimated,
 and the image is rescaled to the model's size only when the estimate is sure
 (confidence >= ``min confidence``) and more than ``beyond`` times off the
-model's diameter (`cellcounter_app.pipeline.auto_scale`).  Both were set a
+model's diameter (`cellcounter_app.size_decision.auto_scale`).  Both were set a
 priori.  Every image is therefore counted twice, at the model's own scale and
 at its estimated size, so the F1 of any rule is exact and cheap: for each
 image the rule picks one of the two counts.
@@ -35,8 +35,9 @@ from cellcounter_app.inference import load_model  # noqa: E402
 from cellcounter_app.io import read_image  # noqa: E402
 from cellcounter_app.metrics import aggregate  # noqa: E402
 from cellcounter_app.metrics.matching import centroids, match_points  # noqa: E402
-from cellcounter_app.pipeline import AUTO_MIN_CONFIDENCE, AUTO_RESCALE_BEYOND, count_image  # noqa: E402
+from cellcounter_app.pipeline import count_image  # noqa: E402
 from cellcounter_app.postprocess.size import SizeSetting  # noqa: E402
+from cellcounter_app.size_decision import AUTO_MIN_CONFIDENCE, AUTO_RESCALE_BEYOND  # noqa: E402
 from cellcounter_app.sizing import estimate_diameter  # noqa: E402
 from cellcounter_app.training.stain_calibration import best_floor  # noqa: E402
 

@@ -107,7 +107,7 @@ class SizeSetting:
 DEFAULT_SIZE = SizeSetting(0.0, "auto")
 """The cell size a count uses when the user gives none (the CLI, the window, new projects): estimated
 per image, and the image rescaled only when its cells are far from the model's size
-(`cellcounter_app.pipeline.auto_scale`).  Chosen on the real sets the models never trained on
+(`cellcounter_app.size_decision.auto_scale`).  Chosen on the real sets the models never trained on
 (`bench/benchmark.py`): as good as or better than the model's own scale on cells of about its size
 (`nuclei`, mean F1 of the held-out nuclei sources 0.804 vs 0.778), far better on cells of another
 magnification, 0.02 below the labels' diameter (0.827)."""
