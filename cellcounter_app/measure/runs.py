@@ -23,8 +23,8 @@ class Runs:
     """The foreground runs of a label image, in raster order.
 
     ``row``, ``start`` and ``stop`` (inclusive) are int32 (a 20000² image has
-    millions of runs); ``label`` the run's id.  With intensities: ``total`` (float64 sum) and ``peak`` (maximum) of
-    the run's pixels, else None.
+    millions of runs); ``label`` the run's id.  With intensities: ``total``
+    (float64 sum) and ``peak`` (maximum) of the run's pixels, else None.
     """
 
     row: np.ndarray
