@@ -211,7 +211,10 @@ def find_cells(
     stain of every object found)`` (see `recount_with_stain`)."""
     if scale < 1.0 - NO_RESCALE_TOLERANCE:
         small = resize_probability(probability, tuple(max(1, round(n * scale)) for n in probability.shape))
-        labels = resize_labels(postprocess(small, derive_params(params, 1.0 / scale)), probability.shape)
+        found = postprocess(small, derive_params(params, 1.0 / scale))
+        del small  # freed before the full-size labels are made
+        labels = resize_labels(found, probability.shape)
+        del found
     else:
         labels = postprocess(probability, params)
     every = cell_stain(labels, intensity) if intensity is not None else np.zeros(0)

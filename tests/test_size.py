@@ -95,3 +95,31 @@ def test_predict_at_scale_runs_the_network_on_fewer_pixels_and_maps_back():
     assert math.isclose((out >= 0.5).sum(), 1600, rel_tol=0.05)
     predict_at_scale(model, image, 1.05)
     assert model.shapes[-1] == (400, 600)  # close enough to 1: no resize
+
+
+@pytest.mark.parametrize("shape, scale", [((301, 257), 0.37), ((120, 97, 3), 0.5), ((64, 80), 2.3), ((50, 41), 1.0 / 3)])
+def test_a_very_large_image_is_resized_band_by_band_with_the_same_values(shape, scale):
+    """Above 25 Mpx the image and the map are resized a band of rows at a time (no whole float copy)."""
+    rng = np.random.default_rng(3)
+    image = (rng.random(shape) * 1000).astype(np.float32)
+    image[5, :7] = np.nan
+    whole = resize_image(image, scale)
+    banded = resize_image(image, scale, band_pixels=500)
+    np.testing.assert_array_equal(banded, whole)
+    probability = rng.random(shape[:2]).astype(np.float32)
+    target = (int(shape[0] / scale), int(shape[1] / scale))
+    np.testing.assert_array_equal(resize_probability(probability, target, band_pixels=700),
+                                  resize_probability(probability, target))
+
+
+def test_resizing_to_a_very_large_map_gives_half_precision(monkeypatch):
+    import cellcounter_app.inference.maps as maps
+    import cellcounter_app.inference.rescale as rescale
+
+    probability = np.random.default_rng(4).random((40, 50)).astype(np.float32)
+    full = resize_probability(probability, (160, 200))
+    monkeypatch.setattr(maps, "HALF_MAP_PIXELS", 10_000)
+    monkeypatch.setattr(rescale, "HALF_MAP_PIXELS", 10_000)
+    half = resize_probability(probability, (160, 200))
+    assert (full.dtype, half.dtype) == (np.float32, np.float16)
+    np.testing.assert_allclose(half, full, atol=6e-4)

@@ -9,45 +9,111 @@ always returned in the original image's pixels, so everything downstream
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage as ndi
 
+from .maps import HALF_MAP_PIXELS, map_dtype
 from .predictor import CancelCallback, Predictor, TileCallback
 
 NO_RESCALE_TOLERANCE = 0.08
 """Scales within this relative distance of 1 run the image as it is."""
 
+BAND_PIXELS = 4_000_000
+"""A very large image or map is resized about this many output pixels at a time."""
 
-def resize_image(image: np.ndarray, scale: float) -> np.ndarray:
+
+def resize_image(image: np.ndarray, scale: float, *, band_pixels: int | None = None) -> np.ndarray:
     """Resize a 2-D or channels-last image by ``scale`` (bilinear, anti-aliased when shrinking).
 
     Returns float32.  The output size is ``round(side * scale)``, at least 1.
+    An image over `HALF_MAP_PIXELS` is read a band of rows at a time (no float
+    copy of it whole; ``band_pixels`` sets the band, the result does not depend on it).
 
     Examples
     --------
     >>> resize_image(np.ones((10, 20), np.uint8), 0.5).shape
     (5, 10)
     """
-    data = np.asarray(image, dtype=np.float32)
+    data = np.asarray(image)
     if data.ndim not in (2, 3):
         raise ValueError(f"image must be 2-D or (H, W, C), got shape {data.shape}")
-    finite = np.isfinite(data)
-    if not finite.all():
-        data = np.where(finite, data, np.nanmin(np.where(finite, data, np.nan)) if finite.any() else 0.0)
     out_shape = tuple(max(1, int(round(s * scale))) for s in data.shape[:2])
-    if scale < 1.0:
-        sigma = 0.5 * (1.0 / scale - 1.0)
-        sigmas = (sigma, sigma) + ((0.0,) if data.ndim == 3 else ())
-        data = ndi.gaussian_filter(data, sigmas, mode="reflect")
-    return _zoom_to(data, out_shape)
+    sigma = 0.5 * (1.0 / scale - 1.0) if scale < 1.0 else 0.0
+    sigmas = (sigma, sigma) + ((0.0,) if data.ndim == 3 else ())
+    fill = _finite_floor(data)
+    margin = int(4.0 * sigma + 0.5) if sigma else 0  # the Gaussian's kernel radius (truncate 4)
+
+    def rows(a: int, b: int) -> np.ndarray:
+        top, bottom = max(a - margin, 0), min(b + margin, data.shape[0])
+        block = np.asarray(data[top:bottom], dtype=np.float32)
+        if fill is not None:
+            block = np.where(np.isfinite(block), block, np.float32(fill))
+        if sigma:
+            block = ndi.gaussian_filter(block, sigmas, mode="reflect")
+        return block[a - top:b - top]
+
+    whole = band_pixels is None and math.prod(data.shape[:2]) <= HALF_MAP_PIXELS
+    return _zoom_rows(rows, data.shape, out_shape, np.float32, None if whole else band_pixels or BAND_PIXELS)
 
 
-def resize_probability(probability: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of a probability map to ``shape`` (float32, in [0, 1])."""
+def resize_probability(probability: np.ndarray, shape: tuple[int, int], *,
+                       band_pixels: int | None = None) -> np.ndarray:
+    """Bilinear resize of a probability map to ``shape`` (in [0, 1]; float32, float16 for a very
+    large ``shape``: `cellcounter_app.inference.maps`), a band of rows at a time when either map is
+    very large."""
     if probability.shape == tuple(shape):
         return probability
-    out = _zoom_to(np.asarray(probability, np.float32), tuple(shape))
+    dtype = map_dtype(shape)
+    whole = band_pixels is None and dtype == np.float32 and probability.size <= HALF_MAP_PIXELS
+
+    def rows(a: int, b: int) -> np.ndarray:
+        return np.asarray(probability[a:b], np.float32)
+
+    out = _zoom_rows(rows, probability.shape, tuple(shape), dtype, None if whole else band_pixels or BAND_PIXELS)
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _finite_floor(data: np.ndarray) -> float | None:
+    """The value non-finite pixels take (the lowest finite one, 0 if none); None when all are finite."""
+    if data.dtype.kind != "f":
+        return None
+    lowest, bad = np.inf, False
+    for y in range(0, data.shape[0], 256):
+        block = data[y:y + 256]
+        finite = np.isfinite(block)
+        if not finite.all():
+            bad = True
+        if finite.any():
+            lowest = min(lowest, float(block[finite].min()))
+    return (lowest if np.isfinite(lowest) else 0.0) if bad else None
+
+
+def _zoom_rows(rows: Callable[[int, int], np.ndarray], in_shape: tuple[int, ...], out_shape: tuple[int, int],
+               dtype: type[np.floating], band_pixels: int | None) -> np.ndarray:
+    """Bilinear resize (`_zoom_to`) of the image whose rows ``[a, b)`` are ``rows(a, b)`` (float32):
+    whole when ``band_pixels`` is None, else about that many output pixels at a time (the same values)."""
+    n_in, n_out = in_shape[0], out_shape[0]
+    if band_pixels is None:
+        return _zoom_to(rows(0, n_in), out_shape).astype(dtype, copy=False)
+    out = np.empty(tuple(out_shape) + tuple(in_shape[2:]), dtype=dtype)
+    position = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, n_in - 1)
+    weight = (position - low).astype(np.float32)
+    step = max(1, band_pixels // max(out_shape[1], 1))
+    for o0 in range(0, n_out, step):
+        o1 = min(o0 + step, n_out)
+        a, b = int(low[o0]), int(high[o1 - 1]) + 1
+        block = rows(a, b)
+        first = np.take(block, low[o0:o1] - a, axis=0)
+        shape = [1] * block.ndim
+        shape[0] = o1 - o0
+        band = first + (np.take(block, high[o0:o1] - a, axis=0) - first) * weight[o0:o1].reshape(shape)
+        out[o0:o1] = _interpolate_axis(band, out_shape[1], 1)
+    return out
 
 
 def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
