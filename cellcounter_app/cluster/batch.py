@@ -71,7 +71,8 @@ def count_batch_on_cluster(
     files, skipped, paired = batch_files(request)
     root = naming_root(request.inputs)
     names = [image_name(path, root) for path in files]
-    check_image_outputs(names, request.labels_dir, request.overlays_dir, force=request.force)
+    check_image_outputs(names, request.labels_dir, request.overlays_dir, force=request.force,
+                        rois_dir=request.rois_dir, geojson_dir=request.geojson_dir)
     import_distributed()
     with open_client(address) as client:
         threads = request.threads

@@ -13,11 +13,20 @@ from .address import DaskAddress
 
 log = logging.getLogger(__name__)
 
-LOCAL_WORKERS_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-"""Dask config for the workers of ``local:N``. Dask's nanny starts its workers with glibc's
-``MALLOC_TRIM_THRESHOLD_=65536``, which fixes the mmap threshold at 128 KiB: every image-sized array is then
-a fresh mmap, page-faulted in, and an image took 1.3-1.7x as long to count (bench/bench_cluster.py). Unset, the
-workers' malloc is the one a plain ``cellcounter count`` has (a variable set in this environment still wins)."""
+LOCAL_WORKERS_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                        "distributed.scheduler.worker-saturation": 1.0}
+"""Dask config for the workers of ``local:N``.
+
+Dask's nanny starts its workers with glibc's ``MALLOC_TRIM_THRESHOLD_=65536``,
+which fixes the mmap threshold at 128 KiB: every image-sized array is then a
+fresh mmap, page-faulted in, and an image took 1.3-1.7x as long to count
+(bench/bench_cluster.py). Unset, the workers' malloc is the one a plain
+``cellcounter count`` has (a variable set in this environment still wins).
+
+A worker-saturation of 1 sends a worker only as many images as it has
+threads (Dask's 1.1 sends a one-thread worker two): when an image kills its
+worker, no other image is on that worker to be blamed with it (two deaths
+make an innocent image an error row otherwise)."""
 
 
 class ClusterError(CellCounterError):

@@ -60,6 +60,19 @@ def test_the_cluster_gives_the_rows_of_a_local_run(images, tmp_path, cluster):
     assert len((tmp_path / "csv" / "cells.csv").read_text().splitlines()) == 1 + sum(expected.values())
 
 
+def test_an_existing_roi_set_stops_a_cluster_batch_before_it_starts(images, tmp_path, cluster, capsys):
+    root, _ = images
+    rois = tmp_path / "rois"
+    rois.mkdir()
+    (rois / "img0_rois.zip").write_bytes(b"old")
+    out = tmp_path / "r.xlsx"
+    assert main(["count", str(root), "--out", str(out), "--rois", str(rois), "--dask", cluster.scheduler_address,
+                 *COUNT]) == 2
+    err = capsys.readouterr().err
+    assert "img0_rois.zip already exist" in err and "Counting" not in err
+    assert not out.exists() and (rois / "img0_rois.zip").read_bytes() == b"old"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -156,7 +169,9 @@ def test_an_image_that_kills_its_workers_is_an_error_row_and_the_batch_goes_on(i
     preload = tmp_path / "kill_on_img2.py"
     preload.write_text(PRELOAD)
     out = tmp_path / "r.xlsx"
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    # as for local:N (cluster.client.LOCAL_WORKERS_CONFIG): one image per one-thread worker, so only the
+    # image that kills a worker is blamed for it
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}):
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                       preload=[str(preload)],
                                       local_directory=str(tmp_path / "dask")) as local:
