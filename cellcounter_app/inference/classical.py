@@ -25,7 +25,7 @@ from .channels import adapt_channels
 from .metadata import ModelMeta, Normalization
 from .classical_bands import BAND_PIXELS, SmoothBands, background_rows, block_means, opened
 from .maps import map_dtype
-from .normalize import compute_stats, subsample, subsample_step
+from .normalize import compute_stats, subsample_step
 from .predictor import CancelCallback, CancelledError, TileCallback
 
 REFERENCE_DIAMETER = 20.0
@@ -200,17 +200,10 @@ def classical_probability(image: np.ndarray, diameter_px: float = REFERENCE_DIAM
     return out
 
 
-def smoothed_noise(image: np.ndarray, smooth: np.ndarray, sigma: float) -> float:
-    """Standard deviation of the pixel noise left in ``smooth`` (a Gaussian blur of ``image``).
-
-    Robust (MAD) deviation of the residual ``image - smooth``, divided by the
-    factor ``2 sqrt(pi) sigma`` by which a Gaussian blur of width ``sigma``
-    reduces white noise.
-    """
-    return _noise(subsample(image, limit=_STATS_PIXELS) - subsample(smooth, limit=_STATS_PIXELS), sigma)
-
-
 def _noise(residual: np.ndarray, sigma: float) -> float:
+    """Standard deviation of the pixel noise left in a Gaussian blur of width ``sigma``, from the
+    residual ``image - smoothed``: its robust (MAD) deviation divided by ``2 sqrt(pi) sigma``, the
+    factor by which such a blur reduces white noise."""
     mad = float(np.median(np.abs(residual - np.median(residual))))
     return 1.4826 * mad / (2.0 * math.sqrt(math.pi) * sigma)
 

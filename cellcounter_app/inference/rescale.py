@@ -99,19 +99,12 @@ def _zoom_rows(rows: Callable[[int, int], np.ndarray], in_shape: tuple[int, ...]
     if band_pixels is None:
         return _zoom_to(rows(0, n_in), out_shape).astype(dtype, copy=False)
     out = np.empty(tuple(out_shape) + tuple(in_shape[2:]), dtype=dtype)
-    position = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-    low = np.floor(position).astype(np.intp)
-    high = np.minimum(low + 1, n_in - 1)
-    weight = (position - low).astype(np.float32)
+    low, high, weight = _axis_plan(n_in, n_out)
     step = max(1, band_pixels // max(out_shape[1], 1))
     for o0 in range(0, n_out, step):
         o1 = min(o0 + step, n_out)
         a, b = int(low[o0]), int(high[o1 - 1]) + 1
-        block = rows(a, b)
-        first = np.take(block, low[o0:o1] - a, axis=0)
-        shape = [1] * block.ndim
-        shape[0] = o1 - o0
-        band = first + (np.take(block, high[o0:o1] - a, axis=0) - first) * weight[o0:o1].reshape(shape)
+        band = _blend(rows(a, b), low[o0:o1] - a, high[o0:o1] - a, weight[o0:o1], 0)
         out[o0:o1] = _interpolate_axis(band, out_shape[1], 1)
     return out
 
@@ -143,14 +136,23 @@ def _interpolate_axis(data: np.ndarray, n_out: int, axis: int) -> np.ndarray:
     n_in = data.shape[axis]
     if n_in == n_out:
         return data
+    return _blend(data, *_axis_plan(n_in, n_out), axis)
+
+
+def _axis_plan(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of ``n_out`` output positions: the two input indices around its centre and the
+    float32 weight of the second (pixel centres aligned, edges clamped)."""
     position = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
     low = np.floor(position).astype(np.intp)
-    high = np.minimum(low + 1, n_in - 1)
+    return low, np.minimum(low + 1, n_in - 1), (position - low).astype(np.float32)
+
+
+def _blend(data: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray, axis: int) -> np.ndarray:
+    """``data`` taken at ``low`` and ``high`` along ``axis``, mixed by ``weight``."""
     shape = [1] * data.ndim
-    shape[axis] = n_out
-    weight = (position - low).astype(np.float32).reshape(shape)
+    shape[axis] = weight.size
     first = np.take(data, low, axis=axis)
-    return first + (np.take(data, high, axis=axis) - first) * weight
+    return first + (np.take(data, high, axis=axis) - first) * weight.reshape(shape)
 
 
 def predict_at_scale(

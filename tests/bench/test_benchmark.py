@@ -4,22 +4,13 @@ camera-noise fields have no cell; an out-of-focus haze is reported, and flagged 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
 
 @pytest.fixture
-def benchmark_main():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import benchmark
-        yield benchmark.main
-    finally:
-        sys.path.remove(str(BENCH))
+def benchmark_main(bench_module):
+    return bench_module("benchmark").main
 
 
 def test_two_images_give_held_out_and_seen_rows_and_phantom_free_controls(shared_data, tmp_path, benchmark_main):

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
 
 @pytest.fixture
-def tta():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import tta_eval
-        yield tta_eval
-    finally:
-        sys.path.remove(str(BENCH))
+def tta(bench_module):
+    return bench_module("tta_eval")
 
 
 class _Ramp:

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
 from cellcounter_app.metrics.matching import MatchResult
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
 
 @pytest.fixture
-def tune():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import tune_auto_scale
-        yield tune_auto_scale
-    finally:
-        sys.path.remove(str(BENCH))
+def tune(bench_module):
+    return bench_module("tune_auto_scale")
 
 
 def test_a_rule_picks_the_rescaled_count_only_for_sure_estimates_far_from_the_model(tune):
