@@ -5,6 +5,13 @@ quarter turns exactly, then one resampling for rotation, zoom and elastic
 deformation together (bilinear for the image, nearest for the labels, so
 label ids are never mixed; both mirror at the edges).  Intensity changes
 (stain colour, blur, gamma/contrast/brightness, noise) touch the image only.
+
+Acquisition changes (off unless asked for) imitate what differs between
+microscopes and labs: a smooth uneven background (tissue autofluorescence,
+uneven illumination), saturation of the brightest cells and photon (shot)
+noise of a dim exposure.  The image is then normalised again as inference
+normalises every image (percentiles 1 / 99.8), so the network sees such a
+crop as it would see such an image.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from .data import NORMALIZATION
 from .stains import STAIN_COLOURS, colourise, stain_weights
 
 _PROBABILITIES = ("p_flip", "p_rotate", "p_scale", "p_elastic", "p_colour", "p_channel_shuffle", "p_blur",
-                  "p_intensity", "p_noise")
-_RANGES = ("scale_range", "blur_sigma", "contrast", "gamma", "noise_std", "channel_noise", "crosstalk")
+                  "p_intensity", "p_noise", "p_background", "p_saturate", "p_shot_noise")
+_RANGES = ("scale_range", "blur_sigma", "contrast", "gamma", "noise_std", "channel_noise", "crosstalk",
+           "background_level", "background_scale", "saturate_at", "photons")
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,15 @@ class AugmentConfig:
         ``m`` the image mean.
     p_noise, noise_std : float, (float, float)
         Additive Gaussian noise of that standard deviation.
+    p_background, background_level, background_scale : float, (float, float) each
+        Add a smooth random background (values 0-1 varying over
+        ``background_scale`` px) times ``background_level`` times the crop's
+        bright level (its 99.8th percentile).
+    p_saturate, saturate_at : float, (float, float)
+        Clip the crop at that fraction of its bright level (saturated cells).
+    p_shot_noise, photons : float, (float, float)
+        Photon noise: the bright level collects that many photons (drawn
+        log-uniformly), every pixel a Poisson count in proportion.
 
     Examples
     --------
@@ -95,6 +112,13 @@ class AugmentConfig:
     gamma: tuple[float, float] = (0.7, 1.5)
     p_noise: float = 0.5
     noise_std: tuple[float, float] = (0.0, 0.06)
+    p_background: float = 0.0
+    background_level: tuple[float, float] = (0.05, 0.6)
+    background_scale: tuple[float, float] = (16.0, 96.0)
+    p_saturate: float = 0.0
+    saturate_at: tuple[float, float] = (0.4, 0.95)
+    p_shot_noise: float = 0.0
+    photons: tuple[float, float] = (5.0, 500.0)
 
     def __post_init__(self) -> None:
         for name in _PROBABILITIES:
@@ -108,7 +132,7 @@ class AugmentConfig:
         lo, hi = self.brightness
         if not lo <= hi:
             raise ParameterError(f"brightness must be a range (low, high) with low <= high, got {(lo, hi)}")
-        for name in ("scale_range", "contrast", "gamma"):
+        for name in ("scale_range", "contrast", "gamma", "background_scale", "saturate_at", "photons"):
             if getattr(self, name)[0] <= 0:
                 raise ParameterError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0.0 <= self.max_angle <= 180.0:
@@ -174,6 +198,7 @@ class Augmenter:
                                  f"and {labels.dtype} {labels.shape}")
         image, labels = self._flip_turn(image, labels)
         image, labels = self._resample(image, labels)
+        image = self._acquisition(image)
         image = self._intensity(image)
         return np.ascontiguousarray(image, dtype=np.float32), np.ascontiguousarray(labels)
 
@@ -212,6 +237,26 @@ class Augmenter:
         new_labels = ndi.map_coordinates(labels, coords, output=labels.dtype, order=0, mode="mirror")
         return out, new_labels
 
+    def _acquisition(self, image: np.ndarray) -> np.ndarray:
+        """Uneven background, saturation and photon noise (see the module docstring), then renormalised."""
+        cfg, rng = self.config, self.rng
+        if not (cfg.p_background or cfg.p_saturate or cfg.p_shot_noise):
+            return image  # no draw: crops augmented without these stay exactly as before they existed
+        draws = rng.random(3) < (cfg.p_background, cfg.p_saturate, cfg.p_shot_noise)
+        if not draws.any():
+            return image
+        bright = max(float(np.percentile(image, 99.8)), 1e-3)
+        if draws[0]:
+            field = background_field(image.shape[1:], rng.uniform(*cfg.background_scale), rng)
+            image = image + field * (rng.uniform(*cfg.background_level) * bright)
+        if draws[1]:
+            image = np.minimum(image, rng.uniform(*cfg.saturate_at) * bright)
+        if draws[2]:
+            lo, hi = cfg.photons
+            per_unit = math.exp(rng.uniform(math.log(lo), math.log(hi))) / bright
+            image = rng.poisson(np.maximum(image, 0.0) * per_unit).astype(np.float32) / per_unit
+        return normalize(image, NORMALIZATION, channel_axis=0)
+
     def _intensity(self, image: np.ndarray) -> np.ndarray:
         cfg, rng = self.config, self.rng
         if image.shape[0] == 3 and rng.random() < cfg.p_colour:
@@ -239,6 +284,25 @@ class Augmenter:
         rgb = colourise(grey / max(float(grey.max()), 1e-6), weights)
         rgb += rng.normal(0.0, rng.uniform(*self.config.channel_noise), rgb.shape).astype(np.float32)
         return normalize(rgb, NORMALIZATION, channel_axis=0)
+
+
+def background_field(shape: tuple[int, int], scale: float, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random field ``(H, W)`` in [0, 1] (float32) that varies over about ``scale`` px.
+
+    Examples
+    --------
+    >>> field = background_field((64, 48), 16.0, np.random.default_rng(0))
+    >>> field.shape, float(field.min()), float(field.max())
+    ((64, 48), 0.0, 1.0)
+    """
+    height, width = shape
+    coarse = (max(2, math.ceil(height / scale) + 1), max(2, math.ceil(width / scale) + 1))
+    field = np.empty((height, width), np.float32)
+    ndi.zoom(rng.random(coarse), (height / coarse[0], width / coarse[1]), output=field, order=3, mode="nearest",
+             grid_mode=True)
+    field -= field.min()
+    field /= max(float(field.max()), 1e-6)
+    return field
 
 
 def displacement_field(shape: tuple[int, int], alpha: float, sigma: float,

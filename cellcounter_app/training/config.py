@@ -106,6 +106,10 @@ TRAIN_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("zoom_max", "Largest zoom", float, 1.4, 1.0, 10.0, "×",
               help="Cells grow up to this factor (2: twice their size): a model meets cells from"
                    " zoom_min to zoom_max times its working size."),
+    ParamSpec("p_acquisition", "Acquisition augmentation", float, 0.0, 0.0, 1.0,
+              help="Share of the crops given an uneven background, and (each drawn on its own) photon noise"
+                   " of a dim exposure; half as many get saturated cells: what differs between microscopes"
+                   " and labs. 0: off."),
     ParamSpec("use_weight_map", "Weight maps", bool, True,
               help="Weight the loss per pixel with the weight map of the targets (more weight between close cells)."),
     ParamSpec("mixed_precision", "Mixed precision", bool, True, help="Use autocast (bfloat16/float16) on CUDA."),
@@ -192,6 +196,7 @@ class TrainConfig:
     p_zoom: float = 0.5
     zoom_min: float = 0.7
     zoom_max: float = 1.4
+    p_acquisition: float = 0.0
     use_weight_map: bool = True
     target: str = "mask"
     """What a binary network learns: ``mask`` (cells with cut contacts) or ``distance`` (each cell's

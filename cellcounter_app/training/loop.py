@@ -194,8 +194,10 @@ def train(
 
 
 def _augment_config(config: TrainConfig) -> AugmentConfig:
-    """The default augmentation with the zoom of ``config``."""
-    return AugmentConfig(p_scale=config.p_zoom, scale_range=(config.zoom_min, config.zoom_max))
+    """The default augmentation with the zoom and the acquisition changes of ``config``."""
+    p = config.p_acquisition
+    return AugmentConfig(p_scale=config.p_zoom, scale_range=(config.zoom_min, config.zoom_max),
+                         p_background=p, p_shot_noise=p, p_saturate=p / 2)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ def markdown(card: dict[str, Any]) -> str:
         f"- Network: {card['recipe']['network']}, {card['recipe']['in_channels']} input channel(s), "
         + _output_words(card['recipe'])
         + f"loss `{card['recipe']['loss']}`, crops {card['recipe']['crop_size']} px,"
-        f" batch {card['recipe']['batch_size']}" + _zoom_words(card['recipe']) + ".",
+        f" batch {card['recipe']['batch_size']}" + _zoom_words(card['recipe']) + _acquisition_words(card['recipe'])
+        + ".",
         *[f"- Earlier stage {stage}" for stage in card["recipe"].get("history", ())],
         *([f"- Started from the weights `{card['initial_weights']['file']}` (sha256 "
            f"`{card['initial_weights']['sha256'][:16]}…`), trained with the same seed and split, so the"
@@ -93,6 +94,15 @@ def _zoom_words(recipe: dict[str, Any]) -> str:
         return ""
     return (f", {round(100 * recipe.get('p_zoom', 0.5))} % of the crops zoomed {zoom[0]:g}–{zoom[1]:g}×"
             " (cells of that many times the working size)")
+
+
+def _acquisition_words(recipe: dict[str, Any]) -> str:
+    """The acquisition augmentation of the recipe, for the training line (empty when off or not recorded)."""
+    p = recipe.get("p_acquisition") or 0.0
+    if not p:
+        return ""
+    return (f"; {round(100 * p)} % of the crops given an uneven background and, drawn apart, {round(100 * p)} %"
+            f" photon noise of a dim exposure and {round(50 * p)} % saturation (renormalised as inference does)")
 
 
 def _split_words(post: dict[str, Any]) -> str:

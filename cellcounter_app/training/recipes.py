@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import Sample, load_shared_sets, rescale_to_diameter, split_samples
+from .data import SHARED_SETS, Sample, load_shared_sets, rescale_to_diameter, split_samples
 from .synthetic import generate_dataset
 
 SAMPLE_STEMS = ("1b518cd2", "20e209f6", "4d2cff9a")
@@ -65,6 +65,12 @@ class Recipe:
     """Share of the training crops that are zoomed."""
     patience: int = 3
     """Plateau schedule: the learning rate halves after this many epochs without a better validation F1."""
+    sets: tuple[str, ...] = SHARED_SETS
+    """The annotated sets of ``shared/data`` read (each split by itself: adding a set leaves the others'
+    split as it was, so weights from a run on fewer sets can be continued)."""
+    p_acquisition: float = 0.0
+    """Share of the crops given acquisition changes (`TrainConfig.p_acquisition`: uneven background,
+    photon noise, saturation)."""
     history: tuple[str, ...] = ()
     """How the ``init_from`` weights were made, stage by stage (printed in the model card): a build
     continues from them, so the recipe alone does not say how the first stages were trained."""
@@ -78,7 +84,7 @@ class Recipe:
             "max_minutes": self.minutes if minutes is None else minutes,
             "match_distance": self.canonical_diameter / 2, "seed": self.seed, "schedule": "plateau",
             "patience": self.patience, "target": self.target, "p_zoom": self.p_zoom, "zoom_min": self.zoom[0],
-            "zoom_max": self.zoom[1],
+            "zoom_max": self.zoom[1], "p_acquisition": self.p_acquisition,
         }
 
 
@@ -126,7 +132,7 @@ def is_held_out(name: str) -> bool:
 
 def prepare(recipe: Recipe, data_root: Path) -> PreparedData:
     """Load, split and rescale the data of ``recipe`` (validation and training at the canonical size)."""
-    samples = load_shared_sets(data_root, channels=recipe.in_channels)
+    samples = load_shared_sets(data_root, recipe.sets, channels=recipe.in_channels)
     held_out = [s for s in samples if is_held_out(s.name)]
     pool = [s for s in samples if not is_held_out(s.name)]
     train, val, record = split_samples(pool, recipe.val_fraction, recipe.seed)

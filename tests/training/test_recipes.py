@@ -50,9 +50,11 @@ def test_prepare_adds_each_synthetic_group_with_its_own_training_and_validation_
     from cellcounter_app.training.recipes import Recipe, prepare
 
     real = [sample_with(4 + i, f"set/train/img{i}") for i in range(10)]
-    monkeypatch.setattr(recipes, "load_shared_sets", lambda root, channels: list(real))
+    read = []
+    monkeypatch.setattr(recipes, "load_shared_sets", lambda root, sets, channels: read.append(sets) or list(real))
     recipe = Recipe(
         name="t", version="0", description="", in_channels=3, canonical_diameter=8.0, val_fraction=0.2,
+        sets=("set",),
         synthetic=({"n": 2, "n_val": 1, "kind": "cells", "shape": (64, 64), "diameter_px": (10, 14)},
                    {"n": 1, "n_val": 1, "kind": "mixed", "shape": (64, 64), "diameter_px": (10, 14)}),
     )
@@ -64,6 +66,7 @@ def test_prepare_adds_each_synthetic_group_with_its_own_training_and_validation_
     assert (data.split_record["synthetic_train"], data.split_record["synthetic_val"]) == (3, 2)
     assert len([s for s in data.val if not s.name.startswith("synthetic")]) == 2
     assert all(s.image.shape[0] == 3 for s in data.train + data.val if s.name.startswith("synthetic"))
+    assert read == [("set",)]  # the recipe's sets are the ones read
 
 
 def test_a_recipe_zoom_reaches_its_training_configuration(tmp_path):
