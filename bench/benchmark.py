@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         pairs = {name: zoomed(p, args.zoom, scratch) for name, p in pairs.items()}
     for name in args.models.split(","):
         model = load_model(name, use_gpu=False, threads=args.threads)
-        card = bundled_models_dir() / f"{name}.json"
+        # a candidate given as a file (``--models /tmp/run/nuclei.onnx``) has its card beside it
+        card = Path(name).with_suffix(".json") if name.endswith(".onnx") else bundled_models_dir() / f"{name}.json"
         seen = seen_sources(card if name != "classical" else None)
         for source in sources:
             if not pairs[source.name]:

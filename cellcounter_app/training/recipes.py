@@ -23,8 +23,9 @@ HELD_OUT_SETS = ("nuclei-mnfinder/val/", "nuclei-stardist-sample/")
 """Whole sets never trained on: the independent test images of the model cards."""
 
 LICENCE_NOTES = (
-    "Trained on nuclei-dsb2018 (Data Science Bowl 2018 / BBBC038 with community fixes, CC0 1.0) and "
-    "nuclei-mnfinder (MIT licence); tested on nuclei-mnfinder/val (MIT) and the StarDist sample image "
+    "Trained on nuclei-dsb2018 (Data Science Bowl 2018 / BBBC038 with community fixes, CC0 1.0), "
+    "nuclei-mnfinder (MIT licence) and, for nuclei 2.1.0, nuclei-bbbc039 (BBBC039v1, Broad Bioimage "
+    "Benchmark Collection, CC0); tested on nuclei-mnfinder/val (MIT) and the StarDist sample image "
     "(BSD-3-Clause). The weights are a derived work distributed with CellCounter; the training images "
     "are not included."
 )
@@ -90,16 +91,20 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "nuclei": Recipe(
-        name="nuclei", version="2.0.0", in_channels=1, canonical_diameter=20.0,
+        name="nuclei", version="2.1.0", in_channels=1, canonical_diameter=20.0,
         description="Fluorescent nuclei (DAPI, Hoechst, H2B): grey or any single stain colour.",
-        n_classes=3, loss="ce_dice", zoom=(0.5, 2.0), p_zoom=0.7, batch_size=32, crops_per_image=48,
-        minutes=6.5, patience=2, init_from="models/nuclei.pt", learning_rate=5e-4, max_repeat=4,
+        n_classes=3, loss="ce_dice", zoom=(0.5, 2.0), p_zoom=0.7, batch_size=8, crops_per_image=8,
+        minutes=45.0, patience=2, init_from="models/nuclei.pt", learning_rate=3e-4, max_repeat=4,
+        sets=("nuclei-dsb2018", "nuclei-mnfinder", "nuclei-bbbc039", "nuclei-stardist-sample"),
+        p_acquisition=0.5,
         history=(
             "1.0.0: binary output, focal Tversky loss, batch 8, zoom 0.7-1.4x, 38 min from scratch on one CPU thread.",
             "1.1.0: 1.0.0's weights, crowded images repeated (max_repeat 4), 34 min more on one CPU thread.",
             "3-class: 1.1.0's weights with a 3-class head (background / interior / boundary), loss ce_dice,"
-            " batch 8, zoom 0.7-1.4x, 75 min on one CPU thread (8155 steps): the weights this recipe starts from"
-            " (not in the repository; `models/nuclei.pt` holds 2.0.0's).",
+            " batch 8, zoom 0.7-1.4x, 75 min on one CPU thread (8155 steps).",
+            "2.0.0: the 3-class weights, DSB 2018 + MNFinder, batch 32, 48 crops per image, learning rate 5e-4,"
+            " crops zoomed 0.5-2x, 6.5 min on an NVIDIA H200 (9164 steps): the weights 2.1.0 started from"
+            " (`models/nuclei.pt` now holds 2.1.0's, so a rebuild continues from those).",
         ),
     ),
     "cells": Recipe(
