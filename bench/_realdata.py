@@ -64,6 +64,16 @@ def source_pairs(data: Path, source: Source, limit: int, seed: int = 0) -> list[
     return pairs
 
 
+def card_for(name: str) -> Path | None:
+    """The card of a model named on the command line: beside a model file (``/tmp/run/nuclei.onnx``), else the
+    bundled one; none for ``classical``."""
+    if name == "classical":
+        return None
+    from cellcounter_app.inference.registry import bundled_models_dir
+
+    return Path(name).with_suffix(".json") if name.endswith(".onnx") else bundled_models_dir() / f"{name}.json"
+
+
 def seen_sources(card: Path | None) -> set[str]:
     """The card set names a model trained or calibrated on; none for classical.
 

@@ -31,11 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _realdata import SOURCES, negative_controls, seen_sources, source_pairs  # noqa: E402
+from _realdata import SOURCES, card_for, negative_controls, seen_sources, source_pairs  # noqa: E402
 
 from cellcounter_app.evaluation import TRUTH_SIZE, evaluate_model  # noqa: E402
 from cellcounter_app.inference import load_model  # noqa: E402
-from cellcounter_app.inference.registry import bundled_models_dir  # noqa: E402
 from cellcounter_app.io import LoadedImage  # noqa: E402
 from cellcounter_app.pipeline import count_image  # noqa: E402
 from cellcounter_app.postprocess.size import DEFAULT_SIZE, SizeSetting  # noqa: E402
@@ -154,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs = {name: zoomed(p, args.zoom, scratch) for name, p in pairs.items()}
     for name in args.models.split(","):
         model = load_model(name, use_gpu=False, threads=args.threads)
-        # a candidate given as a file (``--models /tmp/run/nuclei.onnx``) has its card beside it
-        card = Path(name).with_suffix(".json") if name.endswith(".onnx") else bundled_models_dir() / f"{name}.json"
-        seen = seen_sources(card if name != "classical" else None)
+        seen = seen_sources(card_for(name))
         for source in sources:
             if not pairs[source.name]:
                 continue

@@ -28,11 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _realdata import SOURCES, seen_sources, source_pairs  # noqa: E402
+from _realdata import SOURCES, card_for, seen_sources, source_pairs  # noqa: E402
 
 from cellcounter_app.evaluation import median_diameter  # noqa: E402
 from cellcounter_app.inference import load_model  # noqa: E402
-from cellcounter_app.inference.registry import bundled_models_dir  # noqa: E402
 from cellcounter_app.io import read_image  # noqa: E402
 from cellcounter_app.metrics import aggregate  # noqa: E402
 from cellcounter_app.metrics.matching import centroids, match_points  # noqa: E402
@@ -74,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     lines, record = [], {}
     for name in args.models.split(","):
         model = load_model(name, use_gpu=False, threads=args.threads)
-        card = Path(name).with_suffix(".json") if name.endswith(".onnx") else bundled_models_dir() / f"{name}.json"
-        seen = seen_sources(card)
+        seen = seen_sources(card_for(name))
         shipped = float(model.meta.default_params().threshold)
         thresholds = sorted(set(args.thresholds) | {shipped})
         table = {}
