@@ -23,6 +23,12 @@ with the base and the fine-tuned model through the engine
 (`evaluation.evaluate_model`: each image at the median diameter of its labels,
 one-to-one centroid matching within half of it) and a table is printed.
 
+Beside fine-tuning, the column "stain fitted" is the adaptation that trains
+nothing: the base model with the ``min_stain`` fitted to the same annotated
+images (`training.stain_fit`, the Stain panel's "Fit to my annotations"; the
+project's cell size set to the median diameter of those annotations), scored
+on the same test images.
+
     .venv/bin/python bench/finetune_eval.py [--data ../shared/data] [--sets mnfinder dsb360 fnc deepflash]
         [--minutes 3.5] [--threads 2] [--stained-base neurons]
 """
@@ -135,9 +141,31 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
         model = load_model(model_ref, use_gpu=False, threads=args.threads)
         *_, (_, evaluation) = evaluate_model(model, pairs, size=TRUTH_SIZE)
         scores[label] = evaluation.overall
+    fitted = fit_stain(project, tune, load_model(base, use_gpu=False, threads=args.threads))
+    model = load_model(base, use_gpu=False, threads=args.threads)
+    *_, (_, evaluation) = evaluate_model(model, pairs, size=TRUTH_SIZE, overrides={"min_stain": fitted.min_stain})
+    scores["fitted"] = evaluation.overall
     return {"set": f"{name} (from {Path(base).stem})", "tune": len(tune), "test": len(test), "cells": scores["base"]["tp"] + scores["base"]["fn"],
-            "base": scores["base"], "tuned": scores["tuned"], "steps": result.steps, "stop": result.stop,
+            "base": scores["base"], "tuned": scores["tuned"], "fitted": scores["fitted"],
+            "floor": (fitted.current, fitted.min_stain), "steps": result.steps, "stop": result.stop,
             "minutes": minutes, "val_f1": (result.base_f1, result.f1)}
+
+
+def fit_stain(project, tune: list[Path], model):
+    """The ``min_stain`` fitted to the annotated images of ``project`` (at their median annotated diameter)."""
+    import numpy as np
+
+    from cellcounter_app.evaluation import load_pairs, median_diameter
+    from cellcounter_app.postprocess.size import SizeSetting
+    from cellcounter_app.training.stain_fit import StainFit, fit_min_stain, fit_request
+
+    pairs, _ = load_pairs(tune, tune[0].parent.parent / "labels")
+    diameter = float(np.median([median_diameter([truth]) for _, truth in pairs]))
+    project.set_defaults(size=SizeSetting(diameter, "px").to_dict())
+    reports = list(fit_min_stain(fit_request(project), model))
+    fit = reports[-1]
+    assert isinstance(fit, StainFit)
+    return fit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,13 +200,16 @@ def main(argv: list[str] | None = None) -> int:
                     return 2
                 rows.append(run_set(label, tune, test, args, Path(scratch) / f"{name}-{index}"))
     print("| set | annotated images (train + val) | test images (cells) | base F1 (P / R) | fine-tuned F1 (P / R) "
+          "| stain fitted, no training: min_stain, F1 (P / R) "
           "| count MAE base → tuned | val-image F1 base → tuned | steps | minutes | threads |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        b, t = r["base"], r["tuned"]
+        b, t, f = r["base"], r["tuned"], r["fitted"]
         print(f"| {r['set']} | {r['tune']} ({r['tune'] - 1} + 1) | {r['test']} ({r['cells']}) "
               f"| {b['f1']:.3f} ({b['precision']:.3f} / {b['recall']:.3f}) "
-              f"| {t['f1']:.3f} ({t['precision']:.3f} / {t['recall']:.3f}) | {b['mae']:.1f} → {t['mae']:.1f} "
+              f"| {t['f1']:.3f} ({t['precision']:.3f} / {t['recall']:.3f}) "
+              f"| {r['floor'][0]:g} → {r['floor'][1]:g}: {f['f1']:.3f} ({f['precision']:.3f} / {f['recall']:.3f}) "
+              f"| {b['mae']:.1f} → {t['mae']:.1f} "
               f"| {r['val_f1'][0]:.3f} → {r['val_f1'][1]:.3f} | {r['steps']} ({r['stop']}) | {r['minutes']:.1f} "
               f"| {args.threads} |")
     return 0

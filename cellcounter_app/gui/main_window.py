@@ -239,5 +239,6 @@ class QtMainWindow(QMainWindow):
             return
         self.actions.remember_state()
         self.training.shutdown()
+        self.stain.stop_fit()
         self.session.shutdown(save=outcome != DISCARD)
         super().closeEvent(event)

@@ -9,6 +9,12 @@ the line sets ``min_stain`` exactly as the Detection control does (for the
 project, or for this image only when Detection says so): the image is
 recounted live, the other images are marked changed until "Apply to all",
 and the value is saved with the project.
+
+"Fit to my annotations" draws the line where the lab's own annotations put it
+(`training.stain_fit`): every annotated image of the project (imported
+annotations, corrected counts) is counted in a worker with no minimum stain,
+and the floor with the best F1 against the marked cells becomes the
+project's ``min_stain``.  The note under the button says what it found.
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from typing import Any, Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..errors import CellCounterError
 from ..postprocess.params import PARAM_SPECS
 from .mixins import DeferredRefresh
 from .overlay_items import POSITIVE_COLOR
 from .qt_histogram import PanelPlot
+from .qt_worker import QtWorker
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,7 @@ STORE_DELAY_MS = 120
 """While the line is dragged, ``min_stain`` is set at most this often (each setting recounts the image)."""
 KEPT_BRUSH, DROPPED_BRUSH = (90, 140, 220, 170), (150, 150, 150, 120)
 LINE_PEN = pg.mkPen(POSITIVE_COLOR, width=2)
+FIT_TEXT = "Fit to my annotations"
 
 
 def line_position(value: float) -> float:
@@ -67,10 +75,13 @@ class QtStainPanel(DeferredRefresh, QWidget):
     Signals
     -------
     min_stain_moved(float)
-        The user dragged the line and ``min_stain`` was set to this value.
+        The user dragged the line (or fitted it) and ``min_stain`` was set to this value.
+    fit_done(str)
+        A fit to the annotations ended; the text of its note.
     """
 
     min_stain_moved = Signal(float)
+    fit_done = Signal(str)
 
     def __init__(self, session: Session, target: Callable[[], str | None] = lambda: None,
                  parent: QWidget | None = None) -> None:
@@ -110,6 +121,23 @@ class QtStainPanel(DeferredRefresh, QWidget):
         self.line.sigPositionChangeFinished.connect(lambda _: self._on_drag_finished())
         self.plot.addItem(self.line)
         layout.addWidget(self.plot, 1)
+        row = QHBoxLayout()
+        self.fit = QPushButton(FIT_TEXT)
+        self.fit.setObjectName("stain_fit")
+        self.fit.setToolTip("Set the minimum stain from the cells you marked: every annotated image of the "
+                            "project (imported annotations, corrected counts) is counted with no minimum stain "
+                            "and the line goes where the count agrees best with your marks (for the project).")
+        self.fit.clicked.connect(self.start_fit)
+        row.addWidget(self.fit)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.fit_note = QLabel()
+        self.fit_note.setObjectName("stain_fit_note")
+        self.fit_note.setWordWrap(True)
+        self.fit_note.setVisible(False)
+        layout.addWidget(self.fit_note)
+        self._fit_worker: QtWorker | None = None
+        self._fit_project: Any = None
         self.setToolTip(SPEC.help)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -123,6 +151,8 @@ class QtStainPanel(DeferredRefresh, QWidget):
             self._on_project(session.project)
 
     def _on_project(self, project: Any) -> None:
+        self.stop_fit()
+        self.fit_note.setVisible(False)
         self._unsubscribe()
         self._unsubscribe = project.subscribe(
             lambda event, payload: event == "params_changed" and self.schedule_refresh())
@@ -226,6 +256,86 @@ class QtStainPanel(DeferredRefresh, QWidget):
             return
         self.min_stain_moved.emit(value)
 
+    # -- fitting to the annotations ------------------------------------------
+    def start_fit(self) -> None:
+        """Fit ``min_stain`` to the project's annotated images in a worker (see the module docstring)."""
+        from ..training.stain_fit import fit_min_stain, fit_request
+
+        project = self.session.project
+        if project is None or self._fit_worker is not None:
+            return
+        try:
+            request = fit_request(project, current=self.min_stain())
+        except CellCounterError as exc:
+            self._show_note(str(exc))
+            return
+        models, settings = self.session.models, self.session.settings
+        name, gpu, threads = project.defaults.model, settings.use_gpu, settings.threads or None
+
+        def job(cancelled: Callable[[], bool]) -> Any:
+            try:
+                yield from fit_min_stain(request, models.get(name, gpu, threads), cancel=cancelled)
+            except CellCounterError as exc:  # too few cells, a model that cannot load: said in the note
+                yield exc
+
+        self._fit_project = project
+        self._fit_worker = QtWorker(job, "stain-fit", self)
+        self._fit_worker.yielded.connect(self._on_fit_report)
+        self._fit_worker.failed.connect(lambda exc: self._show_note(f"Could not fit the minimum stain: {exc}"))
+        self._fit_worker.finished.connect(self._on_fit_finished)
+        self.fit.setEnabled(False)
+        self.fit.setText("Fitting…")
+        self._fit_worker.start()
+
+    def _on_fit_report(self, report: Any) -> None:
+        from ..training.stain_fit import FitProgress, StainFit
+
+        if self.session.project is not self._fit_project:
+            return
+        if isinstance(report, FitProgress):
+            if report.done < report.total:
+                self.fit.setText(f"Fitting… image {report.done + 1} of {report.total}")
+            return
+        if isinstance(report, CellCounterError):
+            self._show_note(str(report))
+            return
+        if not isinstance(report, StainFit):
+            return
+        if report.changed:
+            try:
+                self._fit_project.set_params({"min_stain": report.min_stain})
+            except CellCounterError as exc:
+                self._show_note(str(exc))
+                return
+            self.min_stain_moved.emit(report.min_stain)
+        self._show_note(report.summary())
+        self.schedule_refresh()
+
+    def _show_note(self, text: str) -> None:
+        self.fit_note.setText(text)
+        self.fit_note.setVisible(True)
+        self.fit_done.emit(text)
+
+    def _on_fit_finished(self, cancelled: bool) -> None:
+        worker, self._fit_worker = self._fit_worker, None
+        if worker is not None:
+            worker.wait()
+            worker.deleteLater()
+        self.fit.setEnabled(True)
+        self.fit.setText(FIT_TEXT)
+
+    def stop_fit(self) -> None:
+        """Cancel a fit under way and wait for its thread (its result is not applied)."""
+        worker, self._fit_worker = self._fit_worker, None
+        if worker is not None:
+            worker.blockSignals(True)
+            worker.cancel()
+            worker.wait()
+            worker.deleteLater()
+            self.fit.setEnabled(True)
+            self.fit.setText(FIT_TEXT)
+
     def closeEvent(self, event: Any) -> None:
+        self.stop_fit()
         self._unsubscribe()
         super().closeEvent(event)

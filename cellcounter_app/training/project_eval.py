@@ -65,7 +65,7 @@ def engine_score(model: Predictor, items: Sequence[TrainingImage], *,
         if np.isfinite(diameter):
             size = SizeSetting(float(np.clip(diameter, MIN_DIAMETER_PX, MAX_DIAMETER_PX)), "px")
         radius = max(diameter / 2.0, 1.0) if np.isfinite(diameter) else 1.0
-        result = count_image(_loaded(item), model, size=size, name=item.sample.name, cancel=cancel)
+        result = count_image(loaded_image(item), model, size=size, name=item.sample.name, cancel=cancel)
         match = match_points(centroids(truth), centroids(result.labels), radius)
         matches.append(match)
         n_true.append(match.n_true)
@@ -76,7 +76,8 @@ def engine_score(model: Predictor, items: Sequence[TrainingImage], *,
                        float(mae), len(matches))
 
 
-def _loaded(item: TrainingImage) -> LoadedImage:
+def loaded_image(item: TrainingImage) -> LoadedImage:
+    """``item``'s pixels as the counting engine takes them (as read, cropped to its window)."""
     data = item.data
     names = ("",) * (1 if data.ndim == 2 else data.shape[-1])
     axes = "YX" if data.ndim == 2 else "YXC"

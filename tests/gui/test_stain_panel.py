@@ -147,3 +147,37 @@ def test_the_line_follows_the_mouse(qtbot, window, tmp_path):
     moved = window.session.project.defaults.params["min_stain"]
     assert 7.0 < moved < 12.0  # where the mouse let go, to a pixel
     qtbot.waitUntil(lambda: entry.count == 4, timeout=30_000)
+
+
+def test_fit_to_my_annotations_draws_the_line_where_the_marked_cells_put_it(qtbot, window, tmp_path):
+    import tifffile
+
+    from cellcounter_app.training.annotation_store import import_annotation
+
+    path = mostly_faint(tmp_path / "images" / "faint.png")
+    window.actions.add_paths([tmp_path / "images"])
+    wait_counted(qtbot, window, 1)
+    session, panel = window.session, window.stain
+    entry = session.project.images[0]
+    assert entry.count == 16
+    window.stain_dock.raise_()
+    with qtbot.waitSignal(panel.fit_done, timeout=10_000) as said:
+        panel.fit.click()  # nothing annotated yet
+    assert "annotate a few images first" in said.args[0] and panel.fit_note.isVisible()
+    # this lab marks only the four clearly stained discs (a label image, as imported from another tool)
+    rows, cols = np.mgrid[:200, :200]
+    labels = np.zeros((200, 200), np.uint16)
+    for k in range(4):
+        labels[(rows - 25) ** 2 + (cols - (25 + 50 * k)) ** 2 <= 100] = k + 1
+    tifffile.imwrite(tmp_path / "faint_labels.tif", labels)
+    import_annotation(session.project, entry.id, tmp_path / "faint_labels.tif")
+    with qtbot.waitSignal(panel.fit_done, timeout=30_000) as said:
+        panel.fit.click()
+    assert "fits the 1 annotated image (4 cells) best: F1 1.00" in said.args[0]
+    floor = session.project.defaults.params["min_stain"]
+    assert 5.5 < floor < 12.0  # between the faint discs (~5.5 x noise) and the stained ones (~12)
+    qtbot.waitUntil(lambda: entry.count == 4, timeout=30_000)
+    assert window.controls.controls["min_stain"].value() == pytest.approx(floor)
+    assert panel.fit.isEnabled() and panel.fit.text() == "Fit to my annotations"
+    session.save()
+    assert load_project(session.project.folder).defaults.params["min_stain"] == floor
