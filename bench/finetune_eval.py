@@ -23,19 +23,24 @@ with the base and the fine-tuned model through the engine
 (`evaluation.evaluate_model`: each image at the median diameter of its labels,
 one-to-one centroid matching within half of it) and a table is printed.
 
-Beside fine-tuning, the column "stain fitted" is the adaptation that trains
-nothing: the base model with the ``min_stain`` fitted to the same annotated
-images (`training.stain_fit`, the Stain panel's "Fit to my annotations"; the
-project's cell size set to the median diameter of those annotations), scored
-on the same test images.
+Beside fine-tuning, two columns score the adaptation that trains nothing
+(`training.stain_fit`: the Stain panel's "Fit to my annotations",
+``cellcounter fit``) on the same test images with the base model: the
+``min_stain`` line alone, fitted and scored at the labels' diameter (as the
+base and fine-tuned columns); and what a new user gets: the project at the
+window's default cell size (``auto``), the fit choosing the cell size (the
+annotations' median diameter, when it counts better) and the line, the test
+images counted at that size.  "base F1 at the default size" is the base
+there.  ``--fit-only`` skips fine-tuning (seconds per set).
 
     .venv/bin/python bench/finetune_eval.py [--data ../shared/data] [--sets mnfinder dsb360 fnc deepflash]
-        [--minutes 3.5] [--threads 2] [--stained-base neurons]
+        [--minutes 3.5] [--threads 2] [--stained-base neurons] [--fit-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -106,8 +111,9 @@ def stained_base(args: argparse.Namespace, label: str) -> str:
 
 
 def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namespace, folder: Path) -> dict:
-    from cellcounter_app.evaluation import TRUTH_SIZE, evaluate_model, load_pairs
+    from cellcounter_app.evaluation import TRUTH_SIZE, load_pairs
     from cellcounter_app.inference import load_model
+    from cellcounter_app.postprocess.size import DEFAULT_SIZE
     from cellcounter_app.project import Project, save_project
     from cellcounter_app.training.annotation_store import import_annotation
     from cellcounter_app.training.loop import EpochReport
@@ -119,6 +125,22 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
         import_annotation(project, image_id, label_path(image))
     save_project(project)
     base = stained_base(args, name) if name.split(",")[0].split()[0] in STAINED else args.base
+    pairs, problems = load_pairs(test, test[0].parent.parent / "labels")
+    if problems:
+        raise SystemExit(f"{name}: " + "; ".join(problems))
+    model = load_model(base, use_gpu=False, threads=args.threads)
+    scores = {"base": _score(model, pairs, TRUTH_SIZE), "base_default": _score(model, pairs, DEFAULT_SIZE)}
+    # the fit as a new user gets it: the project at its default cell size, the fit chooses size and line
+    fitted = fit(project, model, default=DEFAULT_SIZE.to_dict())  # what a new project in the window starts with
+    scores["fitted"] = _score(model, pairs, fitted.size, fitted.min_stain)
+    # the line alone, fitted and scored at the labels' diameter (as the base and fine-tuned columns)
+    line = fit(project, model, diameter_of(tune))
+    scores["line"] = _score(model, pairs, TRUTH_SIZE, line.min_stain)
+    row = {"set": f"{name} (from {Path(base).stem})", "tune": len(tune), "test": len(test),
+           "cells": scores["base"]["tp"] + scores["base"]["fn"], **scores,
+           "floor": (line.current, line.min_stain), "fit": (fitted.size.to_text(), fitted.min_stain)}
+    if args.fit_only:
+        return row
     request = ProjectTrainRequest.from_project(project, base=base, minutes=args.minutes, epochs=100_000,
                                                val_images=(ids[-1],), device="cpu", seed=args.seed)
     started = time.perf_counter()
@@ -133,39 +155,40 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     minutes = (time.perf_counter() - started) / 60.0
     if result is None or not result.ok:
         raise SystemExit(f"{name}: fine-tuning failed: {result.message if result else 'no result'}")
-    pairs, problems = load_pairs(test, test[0].parent.parent / "labels")
-    if problems:
-        raise SystemExit(f"{name}: " + "; ".join(problems))
-    scores = {}
-    for label, model_ref in (("base", base), ("tuned", str(result.model_path))):
-        model = load_model(model_ref, use_gpu=False, threads=args.threads)
-        *_, (_, evaluation) = evaluate_model(model, pairs, size=TRUTH_SIZE)
-        scores[label] = evaluation.overall
-    fitted = fit_stain(project, tune, load_model(base, use_gpu=False, threads=args.threads))
-    model = load_model(base, use_gpu=False, threads=args.threads)
-    *_, (_, evaluation) = evaluate_model(model, pairs, size=TRUTH_SIZE, overrides={"min_stain": fitted.min_stain})
-    scores["fitted"] = evaluation.overall
-    return {"set": f"{name} (from {Path(base).stem})", "tune": len(tune), "test": len(test), "cells": scores["base"]["tp"] + scores["base"]["fn"],
-            "base": scores["base"], "tuned": scores["tuned"], "fitted": scores["fitted"],
-            "floor": (fitted.current, fitted.min_stain), "steps": result.steps, "stop": result.stop,
+    tuned = load_model(str(result.model_path), use_gpu=False, threads=args.threads)
+    return {**row, "tuned": _score(tuned, pairs, TRUTH_SIZE), "steps": result.steps, "stop": result.stop,
             "minutes": minutes, "val_f1": (result.base_f1, result.f1)}
 
 
-def fit_stain(project, tune: list[Path], model):
-    """The ``min_stain`` fitted to the annotated images of ``project`` (at their median annotated diameter)."""
+def _score(model, pairs, size, min_stain: float | None = None) -> dict:
+    from cellcounter_app.evaluation import evaluate_model
+
+    overrides = {"min_stain": min_stain} if min_stain is not None else None
+    *_, (_, evaluation) = evaluate_model(model, pairs, size=size, overrides=overrides)
+    return evaluation.overall
+
+
+def diameter_of(images: list[Path]) -> float:
+    """The median over ``images`` of each one's median annotated diameter."""
     import numpy as np
 
     from cellcounter_app.evaluation import load_pairs, median_diameter
-    from cellcounter_app.postprocess.size import SizeSetting
-    from cellcounter_app.training.stain_fit import StainFit, fit_min_stain, fit_request
 
-    pairs, _ = load_pairs(tune, tune[0].parent.parent / "labels")
-    diameter = float(np.median([median_diameter([truth]) for _, truth in pairs]))
-    project.set_defaults(size=SizeSetting(diameter, "px").to_dict())
-    reports = list(fit_min_stain(fit_request(project), model))
-    fit = reports[-1]
-    assert isinstance(fit, StainFit)
-    return fit
+    pairs, _ = load_pairs(images, images[0].parent.parent / "labels")
+    return float(np.median([median_diameter([truth]) for _, truth in pairs]))
+
+
+def fit(project, model, diameter: float | None = None, default: dict | None = None):
+    """`training.stain_fit` on the annotated images of ``project``: at the cell size ``default`` (a new
+    project's; the fit may choose the annotations' own), or with it set to ``diameter`` px (the line alone)."""
+    from cellcounter_app.postprocess.size import SizeSetting
+    from cellcounter_app.training.stain_fit import AnnotationFit, fit_request, fit_to_annotations
+
+    project.set_defaults(size=SizeSetting(diameter, "px").to_dict() if diameter else default)
+    request = dataclasses.replace(fit_request(project), fit_size=diameter is None)
+    found = list(fit_to_annotations(request, model))[-1]
+    assert isinstance(found, AnnotationFit)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=3.5, help="fine-tuning time budget per set (default 3.5)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads, 1-4 (default 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fit-only", action="store_true",
+                        help="no fine-tuning: the base and the fitted size and line only (seconds per set)")
     args = parser.parse_args(argv)
     if not 1 <= args.threads <= 4:
         parser.error(f"--threads must be between 1 and 4, got {args.threads}")
@@ -199,19 +224,23 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{label}: no held-out images found in {args.data}", file=sys.stderr)
                     return 2
                 rows.append(run_set(label, tune, test, args, Path(scratch) / f"{name}-{index}"))
-    print("| set | annotated images (train + val) | test images (cells) | base F1 (P / R) | fine-tuned F1 (P / R) "
-          "| stain fitted, no training: min_stain, F1 (P / R) "
-          "| count MAE base → tuned | val-image F1 base → tuned | steps | minutes | threads |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    def f1(score: dict) -> str:
+        return f"{score['f1']:.3f} ({score['precision']:.3f} / {score['recall']:.3f})"
+
+    print("| set | annotated images (train + val) | test images (cells) | base F1 at the default size "
+          "| base F1 (P / R) "
+          "| line fitted, no training: min_stain, F1 (P / R) | size and line fitted from the default size: F1 (P / R) "
+          "| fine-tuned F1 (P / R) | count MAE base → tuned | val-image F1 base → tuned | steps | minutes | threads |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        b, t, f = r["base"], r["tuned"], r["fitted"]
+        b = r["base"]
+        tuned = (f"| {f1(r['tuned'])} | {b['mae']:.1f} → {r['tuned']['mae']:.1f} "
+                 f"| {r['val_f1'][0]:.3f} → {r['val_f1'][1]:.3f} | {r['steps']} ({r['stop']}) | {r['minutes']:.1f} "
+                 if "tuned" in r else "| – | – | – | – | – ")
         print(f"| {r['set']} | {r['tune']} ({r['tune'] - 1} + 1) | {r['test']} ({r['cells']}) "
-              f"| {b['f1']:.3f} ({b['precision']:.3f} / {b['recall']:.3f}) "
-              f"| {t['f1']:.3f} ({t['precision']:.3f} / {t['recall']:.3f}) "
-              f"| {r['floor'][0]:g} → {r['floor'][1]:g}: {f['f1']:.3f} ({f['precision']:.3f} / {f['recall']:.3f}) "
-              f"| {b['mae']:.1f} → {t['mae']:.1f} "
-              f"| {r['val_f1'][0]:.3f} → {r['val_f1'][1]:.3f} | {r['steps']} ({r['stop']}) | {r['minutes']:.1f} "
-              f"| {args.threads} |")
+              f"| {r['base_default']['f1']:.3f} | {f1(b)} "
+              f"| {r['floor'][0]:g} → {r['floor'][1]:g}: {f1(r['line'])} "
+              f"| {r['fit'][0]}, {r['fit'][1]:g}: {f1(r['fitted'])} {tuned}| {args.threads} |")
     return 0
 
 

@@ -76,3 +76,22 @@ def stained_discs(path: Path, values) -> Path:
 
 
 MOSTLY_FAINT = [80] * 4 + [45] * 12
+
+
+def big_textured_somata(image_path: Path, labels_path: Path) -> Path:
+    """Nine textured somata ~68 px across (a TIFF and its label TIFF); at the classical model's own small
+    cell size each breaks into pieces, at their diameter each is one cell."""
+    from scipy import ndimage as ndi
+
+    rows, cols = np.mgrid[:320, :320]
+    rng = np.random.default_rng(0)
+    image = np.full((320, 320), 20.0)
+    labels = np.zeros((320, 320), np.uint16)
+    for k, (r, c) in enumerate([(r, c) for r in (55, 160, 265) for c in (55, 160, 265)]):
+        disc = (rows - r + rng.integers(-8, 8)) ** 2 + (cols - c + rng.integers(-8, 8)) ** 2 <= 34 ** 2
+        image[disc] = 150 + 40 * rng.random()
+        labels[disc] = k + 1
+    image += 60 * ndi.gaussian_filter(rng.random((320, 320)), 3) * (labels > 0)
+    image = ndi.gaussian_filter(image, 2) + rng.normal(0, 3, image.shape)
+    write_tiff(labels_path, labels)
+    return write_tiff(image_path, np.clip(image, 0, 255).astype(np.uint8))

@@ -16,12 +16,12 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import CellCounterError
-from . import count, evaluate, fit_stain, gui, models, train
+from . import count, evaluate, fit, gui, models, train
 from .terminal import configure_logging, say, silence
 
 EXIT_OK, EXIT_NOTHING_COUNTED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
-COMMANDS = (count, evaluate, models, train, fit_stain, gui)
+COMMANDS = (count, evaluate, models, train, fit, gui)
 
 
 def build_parser() -> argparse.ArgumentParser:

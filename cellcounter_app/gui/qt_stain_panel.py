@@ -14,7 +14,9 @@ and the value is saved with the project.
 (`training.stain_fit`): every annotated image of the project (imported
 annotations, corrected counts) is counted in a worker with no minimum stain,
 and the floor with the best F1 against the marked cells becomes the
-project's ``min_stain``.  The note under the button says what it found.
+project's ``min_stain``; where the annotations outline cells, their median
+diameter becomes the project's cell size when it agrees better with them.
+The note under the button says what it found.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ class QtStainPanel(DeferredRefresh, QWidget):
         self.fit.setObjectName("stain_fit")
         self.fit.setToolTip("Set the minimum stain from the cells you marked: every annotated image of the "
                             "project (imported annotations, corrected counts) is counted with no minimum stain "
-                            "and the line goes where the count agrees best with your marks (for the project).")
+                            "and the line goes where the count agrees best with your marks (for the project). "
+                            "Outlined cells also set the cell diameter when their size counts better.")
         self.fit.clicked.connect(self.start_fit)
         row.addWidget(self.fit)
         row.addStretch(1)
@@ -259,7 +262,7 @@ class QtStainPanel(DeferredRefresh, QWidget):
     # -- fitting to the annotations ------------------------------------------
     def start_fit(self) -> None:
         """Fit ``min_stain`` to the project's annotated images in a worker (see the module docstring)."""
-        from ..training.stain_fit import fit_min_stain, fit_request
+        from ..training.stain_fit import fit_to_annotations, fit_request
 
         project = self.session.project
         if project is None or self._fit_worker is not None:
@@ -274,7 +277,7 @@ class QtStainPanel(DeferredRefresh, QWidget):
 
         def job(cancelled: Callable[[], bool]) -> Any:
             try:
-                yield from fit_min_stain(request, models.get(name, gpu, threads), cancel=cancelled)
+                yield from fit_to_annotations(request, models.get(name, gpu, threads), cancel=cancelled)
             except CellCounterError as exc:  # too few cells, a model that cannot load: said in the note
                 yield exc
 
@@ -288,7 +291,7 @@ class QtStainPanel(DeferredRefresh, QWidget):
         self._fit_worker.start()
 
     def _on_fit_report(self, report: Any) -> None:
-        from ..training.stain_fit import FitProgress, StainFit
+        from ..training.stain_fit import FitProgress, AnnotationFit
 
         if self.session.project is not self._fit_project:
             return
@@ -299,14 +302,17 @@ class QtStainPanel(DeferredRefresh, QWidget):
         if isinstance(report, CellCounterError):
             self._show_note(str(report))
             return
-        if not isinstance(report, StainFit):
+        if not isinstance(report, AnnotationFit):
+            return
+        try:
+            if report.size_changed:
+                self._fit_project.set_defaults(size=report.size.to_dict())
+            if report.changed:
+                self._fit_project.set_params({"min_stain": report.min_stain})
+        except CellCounterError as exc:
+            self._show_note(str(exc))
             return
         if report.changed:
-            try:
-                self._fit_project.set_params({"min_stain": report.min_stain})
-            except CellCounterError as exc:
-                self._show_note(str(exc))
-                return
             self.min_stain_moved.emit(report.min_stain)
         self._show_note(report.summary())
         self.schedule_refresh()

@@ -181,3 +181,26 @@ def test_fit_to_my_annotations_draws_the_line_where_the_marked_cells_put_it(qtbo
     assert panel.fit.isEnabled() and panel.fit.text() == "Fit to my annotations"
     session.save()
     assert load_project(session.project.folder).defaults.params["min_stain"] == floor
+
+
+def test_outlined_annotations_set_the_cell_diameter_in_the_window(qtbot, window, tmp_path):
+    from synthetic_images import big_textured_somata
+
+    from cellcounter_app.training.annotation_store import import_annotation
+
+    big_textured_somata(tmp_path / "images" / "big.tif", tmp_path / "big_labels.tif")
+    window.actions.add_paths([tmp_path / "images"])
+    wait_counted(qtbot, window, 1)
+    session, panel = window.session, window.stain
+    entry = session.project.images[0]
+    assert entry.count > 9  # at the model's own size the somata break into pieces
+    import_annotation(session.project, entry.id, tmp_path / "big_labels.tif")
+    with qtbot.waitSignal(panel.fit_done, timeout=30_000) as said:
+        panel.fit.click()
+    assert said.args[0].startswith("Cell diameter ")
+    size = session.project.defaults.size
+    assert size["unit"] == "px" and 60 < size["value"] < 75
+    qtbot.waitUntil(lambda: window.controls.diameter.text() == f"{size['value']:g}px", timeout=10_000)
+    window.actions.count_all.trigger()  # the new size made the image stale: Count all recounts it
+    qtbot.waitUntil(lambda: not session.busy and entry.state == "counted", timeout=60_000)
+    assert entry.count == 9

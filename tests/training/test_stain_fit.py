@@ -7,13 +7,14 @@ import math
 import numpy as np
 import pytest
 import tifffile
+from synthetic_images import big_textured_somata
 
 from cellcounter_app.inference import load_model
 from cellcounter_app.pipeline import count_image
 from cellcounter_app.io import read_image
 from cellcounter_app.project import Project
 from cellcounter_app.training.annotation_store import import_annotation
-from cellcounter_app.training.stain_fit import FitProgress, NothingToFit, StainFit, fit_min_stain, fit_request
+from cellcounter_app.training.stain_fit import FitProgress, NothingToFit, AnnotationFit, fit_to_annotations, fit_request
 
 CENTRES = [(40, 40), (40, 120), (40, 200), (120, 40), (120, 120), (120, 200), (200, 40), (200, 120), (200, 200),
            (40, 280), (120, 280), (200, 280)]
@@ -52,8 +53,8 @@ def annotated(tmp_path):
 
 
 def _run(project, model):
-    reports = list(fit_min_stain(fit_request(project), model))
-    assert isinstance(reports[0], FitProgress) and isinstance(reports[-1], StainFit)
+    reports = list(fit_to_annotations(fit_request(project), model))
+    assert isinstance(reports[0], FitProgress) and isinstance(reports[-1], AnnotationFit)
     return reports[-1]
 
 
@@ -100,6 +101,36 @@ def test_no_floor_set_by_the_user_starts_from_the_models_and_cancel_stops(annota
     request = fit_request(project)
     assert math.isnan(request.current)
     model = load_model("classical")
-    fit = list(fit_min_stain(request, model))[-1]
+    fit = list(fit_to_annotations(request, model))[-1]
     assert fit.current == model.meta.default_params().min_stain
-    assert [type(r) for r in fit_min_stain(request, model, cancel=lambda: True)] == [FitProgress]
+    assert [type(r) for r in fit_to_annotations(request, model, cancel=lambda: True)] == [FitProgress]
+
+
+def _big_somata(tmp_path) -> tuple[Project, str]:
+    big_textured_somata(tmp_path / "big.tif", tmp_path / "big_labels.tif")
+    project = Project(tmp_path / "big")
+    return project, project.add_images([tmp_path / "big.tif"])[0]
+
+
+def test_outlined_cells_set_the_cell_size_when_it_counts_better(tmp_path):
+    project, image_id = _big_somata(tmp_path)
+    import_annotation(project, image_id, tmp_path / "big_labels.tif")
+    request = fit_request(project)
+    assert request.size.unit == "model"
+    fit = list(fit_to_annotations(request, load_model("classical")))[-1]
+    assert fit.size_changed and fit.size.unit == "px" and 60 < fit.size.value < 75
+    assert fit.f1 == 1.0 and fit.f1_current < 0.6 and fit.sizes["model"] < 0.6
+    assert fit.summary().startswith(f"Cell diameter {fit.size.to_text()} (your outlined cells' median; was model)")
+    # with the size already given, nothing is tried apart and nothing changes
+    project.set_defaults(size=fit.size.to_dict())
+    again = list(fit_to_annotations(fit_request(project), load_model("classical")))[-1]
+    assert not again.size_changed and list(again.sizes) == [fit.size.to_text()]
+
+
+def test_clicked_points_say_nothing_about_the_cell_size(tmp_path):
+    project, image_id = _big_somata(tmp_path)
+    centres = [(r, c) for r in (55, 160, 265) for c in (55, 160, 265)]
+    (tmp_path / "points.csv").write_text("x,y\n" + "".join(f"{c},{r}\n" for r, c in centres))
+    import_annotation(project, image_id, tmp_path / "points.csv")
+    fit = list(fit_to_annotations(fit_request(project), load_model("classical")))[-1]
+    assert not fit.size_changed and list(fit.sizes) == ["model"]

@@ -1,4 +1,4 @@
-"""``cellcounter fit-stain``: a project's minimum stain set from the cells its lab marked."""
+"""``cellcounter fit``: a project's minimum stain set from the cells its lab marked."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ def _project(tmp_path, annotate: bool = True) -> Project:
 
 def test_fit_stain_saves_the_floor_that_counts_only_the_marked_cells(tmp_path, capsys):
     project = _project(tmp_path)
-    assert main(["fit-stain", str(project.folder), "-q", "--dry-run"]) == 0
+    assert main(["fit", str(project.folder), "-q", "--dry-run"]) == 0
     assert "min_stain" not in load_project(project.folder).defaults.params  # a dry run changes nothing
-    assert main(["fit-stain", str(project.folder), "-q"]) == 0
+    assert main(["fit", str(project.folder), "-q"]) == 0
     out = capsys.readouterr().out
     assert "fits the 1 annotated image (4 cells) best: F1 1.00" in out and "<- fitted" in out
     floor = load_project(project.folder).defaults.params["min_stain"]
@@ -44,5 +44,5 @@ def test_fit_stain_saves_the_floor_that_counts_only_the_marked_cells(tmp_path, c
 
 def test_a_project_with_nothing_annotated_is_told_what_to_do(tmp_path, capsys):
     project = _project(tmp_path, annotate=False)
-    assert main(["fit-stain", str(project.folder), "-q"]) == 2
+    assert main(["fit", str(project.folder), "-q"]) == 2
     assert "annotate a few images first" in capsys.readouterr().err
