@@ -129,13 +129,13 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     if problems:
         raise SystemExit(f"{name}: " + "; ".join(problems))
     model = load_model(base, use_gpu=False, threads=args.threads)
-    scores = {"base": _score(model, pairs, TRUTH_SIZE), "base_default": _score(model, pairs, DEFAULT_SIZE)}
+    scores = {"base": score(model, pairs, TRUTH_SIZE), "base_default": score(model, pairs, DEFAULT_SIZE)}
     # the fit as a new user gets it: the project at its default cell size, the fit chooses size and line
     fitted = fit(project, model, default=DEFAULT_SIZE.to_dict())  # what a new project in the window starts with
-    scores["fitted"] = _score(model, pairs, fitted.size, fitted.min_stain)
+    scores["fitted"] = score(model, pairs, fitted.size, fitted.min_stain)
     # the line alone, fitted and scored at the labels' diameter (as the base and fine-tuned columns)
     line = fit(project, model, diameter_of(tune))
-    scores["line"] = _score(model, pairs, TRUTH_SIZE, line.min_stain)
+    scores["line"] = score(model, pairs, TRUTH_SIZE, line.min_stain)
     row = {"set": f"{name} (from {Path(base).stem})", "tune": len(tune), "test": len(test),
            "cells": scores["base"]["tp"] + scores["base"]["fn"], **scores,
            "floor": (line.current, line.min_stain), "fit": (fitted.size.to_text(), fitted.min_stain)}
@@ -156,11 +156,11 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     if result is None or not result.ok:
         raise SystemExit(f"{name}: fine-tuning failed: {result.message if result else 'no result'}")
     tuned = load_model(str(result.model_path), use_gpu=False, threads=args.threads)
-    return {**row, "tuned": _score(tuned, pairs, TRUTH_SIZE), "steps": result.steps, "stop": result.stop,
+    return {**row, "tuned": score(tuned, pairs, TRUTH_SIZE), "steps": result.steps, "stop": result.stop,
             "minutes": minutes, "val_f1": (result.base_f1, result.f1)}
 
 
-def _score(model, pairs, size, min_stain: float | None = None) -> dict:
+def score(model, pairs, size, min_stain: float | None = None) -> dict:
     from cellcounter_app.evaluation import evaluate_model
 
     overrides = {"min_stain": min_stain} if min_stain is not None else None
