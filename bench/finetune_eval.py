@@ -129,6 +129,7 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
     if problems:
         raise SystemExit(f"{name}: " + "; ".join(problems))
     model = load_model(base, use_gpu=False, threads=args.threads)
+    start_size = dict(project.defaults.size)
     scores = {"base": score(model, pairs, TRUTH_SIZE), "base_default": score(model, pairs, DEFAULT_SIZE)}
     # the fit as a new user gets it: the project at its default cell size, the fit chooses size and line
     fitted = fit(project, model, default=DEFAULT_SIZE.to_dict())  # what a new project in the window starts with
@@ -141,6 +142,7 @@ def run_set(name: str, tune: list[Path], test: list[Path], args: argparse.Namesp
            "floor": (line.current, line.min_stain), "fit": (fitted.size.to_text(), fitted.min_stain)}
     if args.fit_only:
         return row
+    project.set_defaults(size=start_size)  # fine-tuning sees the project as it was before the fits
     request = ProjectTrainRequest.from_project(project, base=base, minutes=args.minutes, epochs=100_000,
                                                val_images=(ids[-1],), device="cpu", seed=args.seed)
     started = time.perf_counter()

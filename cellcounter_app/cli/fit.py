@@ -48,14 +48,19 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(name, use_gpu=not args.cpu, threads=args.threads,
                        extra_dirs=[project_models_dir(project.folder)])
     request = fit_request(project)
-    bar = ProgressBar(len(request.images), quiet=args.quiet)
+    bar: ProgressBar | None = None
     fit = None
     for report in fit_to_annotations(request, model):
         if isinstance(report, FitProgress):
+            if bar is None or bar.total != report.total:  # the counts to make are known once the images are read
+                if bar is not None:
+                    bar.close()
+                bar = ProgressBar(report.total, quiet=args.quiet)
             bar.update(report.done, report.name)
         elif isinstance(report, AnnotationFit):
             fit = report
-    bar.close()
+    if bar is not None:
+        bar.close()
     if fit is None:
         raise CellCounterError("the fit stopped before it ended")
     print(f"{model.meta.name}: {fit.summary()}")

@@ -297,7 +297,7 @@ class QtStainPanel(DeferredRefresh, QWidget):
             return
         if isinstance(report, FitProgress):
             if report.done < report.total:
-                self.fit.setText(f"Fitting… image {report.done + 1} of {report.total}")
+                self.fit.setText(f"Fitting… count {report.done + 1} of {report.total}")
             return
         if isinstance(report, CellCounterError):
             self._show_note(str(report))

@@ -46,3 +46,18 @@ def test_a_project_with_nothing_annotated_is_told_what_to_do(tmp_path, capsys):
     project = _project(tmp_path, annotate=False)
     assert main(["fit", str(project.folder), "-q"]) == 2
     assert "annotate a few images first" in capsys.readouterr().err
+
+
+def test_outlined_cells_set_the_projects_cell_diameter(tmp_path, capsys):
+    from synthetic_images import big_textured_somata
+
+    big_textured_somata(tmp_path / "big.tif", tmp_path / "big_labels.tif")
+    project = Project(tmp_path / "project")
+    project.set_defaults(model="classical")
+    import_annotation(project, project.add_images([tmp_path / "big.tif"])[0], tmp_path / "big_labels.tif")
+    save_project(project)
+    assert main(["fit", str(project.folder)]) == 0
+    out = capsys.readouterr().out
+    size = load_project(project.folder).defaults.size
+    assert size["unit"] == "px" and 60 < size["value"] < 75
+    assert f"Saved cell diameter {size['value']:g}px" in out and "cell size tried: model F1" in out
