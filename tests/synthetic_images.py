@@ -67,12 +67,25 @@ def stained_discs(path: Path, values) -> Path:
     ``[80] * 4 + [45] * 12`` gives 4 clearly stained discs (stain ~12 x noise) and 12 faint ones (~5.5).
     """
     rng = np.random.default_rng(0)
-    rows, cols = np.mgrid[:200, :200]
     image = np.full((200, 200), 20.0)
     for k, value in enumerate(values):
-        r, c = 25 + 50 * (k // 4), 25 + 50 * (k % 4)
-        image[(rows - r) ** 2 + (cols - c) ** 2 <= 100] = value
+        image[_disc(k)] = value
     return write_png(path, np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
+
+
+def stained_disc_labels(path: Path, discs) -> Path:
+    """A label TIFF of `stained_discs` that outlines only the discs ``discs`` (indices, labelled 1, 2, ...)."""
+    labels = np.zeros((200, 200), np.uint16)
+    for label, k in enumerate(discs, start=1):
+        labels[_disc(k)] = label
+    return write_tiff(path, labels)
+
+
+def _disc(k: int) -> np.ndarray:
+    """The mask of disc ``k`` of `stained_discs` (4 per row, 50 px apart, radius 10)."""
+    rows, cols = np.mgrid[:200, :200]
+    r, c = 25 + 50 * (k // 4), 25 + 50 * (k % 4)
+    return (rows - r) ** 2 + (cols - c) ** 2 <= 100
 
 
 MOSTLY_FAINT = [80] * 4 + [45] * 12

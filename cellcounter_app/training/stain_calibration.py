@@ -10,10 +10,11 @@ diameter): the same number a count with ``min_stain=t`` gives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import CellCounterError
 from ..evaluation import median_diameter
 from ..inference import Predictor
 from ..io import LoadedImage
@@ -46,11 +47,26 @@ def detections(model: Predictor, pairs: Iterable[tuple[LoadedImage, np.ndarray]]
     for image, truth in pairs:
         d = median_diameter([truth])
         setting = SizeSetting(d, "px") if size == "truth" else SizeSetting.parse(size)
-        result = count_image(image, model, {"min_stain": 0.0}, size=setting, keep_arrays=False)
-        cells = result.cells
-        points = np.stack([cells["y"], cells["x"]], axis=1) if cells["x"].size else np.zeros((0, 2))
-        found.append(Detections(centroids(truth), points, np.asarray(cells["stain"], float), max(d / 2.0, 1.0)))
+        found.append(count_detections(image, centroids(truth), max(d / 2.0, 1.0), model, size=setting))
     return found
+
+
+def count_detections(image: LoadedImage, truth: np.ndarray, radius: float, model: Predictor,
+                     params: Mapping[str, Any] | None = None, **options: Any) -> Detections:
+    """``image`` counted with ``params`` but ``min_stain`` 0 (``options`` go to `count_image`: ``size``,
+    ``cancel``...), its detections and their stain beside the annotated centroids ``truth``.
+
+    Raises
+    ------
+    CellCounterError
+        The image could not be counted (the message says why).
+    """
+    result = count_image(image, model, {**(params or {}), "min_stain": 0.0}, keep_arrays=False, **options)
+    if not result.ok:
+        raise CellCounterError(result.error)
+    cells = result.cells
+    points = np.stack([cells["y"], cells["x"]], axis=1) if cells["x"].size else np.zeros((0, 2))
+    return Detections(truth, points, np.asarray(cells["stain"], float), radius)
 
 
 def f1_at(images: Sequence[Detections], floor: float) -> float:

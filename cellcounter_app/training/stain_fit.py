@@ -39,13 +39,12 @@ from ..errors import CellCounterError
 from ..inference import Predictor
 from ..metrics import aggregate
 from ..metrics.matching import centroids, match_points
-from ..pipeline import count_image
 from ..postprocess.size import MAX_DIAMETER_PX, MIN_DIAMETER_PX, SizeSetting
 from ..project import Project
 from .data import median_diameter
 from .project_data import AnnotatedImage, load_training_image, training_images
 from .project_eval import loaded_image
-from .stain_calibration import FLOORS, Detections, best_floor, f1_at
+from .stain_calibration import FLOORS, Detections, best_floor, count_detections, f1_at
 
 MIN_CELLS = 3
 """Fewer annotated cells than this cannot say where a lab draws its line."""
@@ -195,8 +194,8 @@ def fit_to_annotations(request: FitRequest, model: Predictor, *,
         if not np.isfinite(diameter):
             skipped.append(f"{image.name}: no annotated cell")
             continue
-        loaded.append((image, item, diameter))
-    n_cells = sum(len(centroids(item.sample.labels)) for _, item, _ in loaded)
+        loaded.append((image, item, centroids(item.sample.labels), diameter))
+    n_cells = sum(len(truth) for _, _, truth, _ in loaded)
     if n_cells < MIN_CELLS:
         why = f" ({'; '.join(skipped)})" if skipped else ""
         raise NothingToFit(f"Fitting the minimum stain needs at least {MIN_CELLS} annotated cells; the annotated "
@@ -206,20 +205,19 @@ def fit_to_annotations(request: FitRequest, model: Predictor, *,
     steps = len(sizes) * len(loaded)
     for size in sizes:
         found: list[Detections] = []
-        for index, (image, item, diameter) in enumerate(loaded):
+        for index, (image, item, truth, diameter) in enumerate(loaded):
             yield FitProgress(len(tried) * len(loaded) + index, steps, image.name)
-            params = {**request.params.get(image.image_id, {}), "min_stain": 0.0}
-            result = count_image(loaded_image(item), model, params, size=size, name=image.name,
-                                 pixel_size_um=item.pixel_size_um, cancel=cancel, keep_arrays=False)
+            try:
+                detected = count_detections(loaded_image(item), truth, max(diameter / 2.0, 1.0), model,
+                                            request.params.get(image.image_id), size=size, name=image.name,
+                                            pixel_size_um=item.pixel_size_um, cancel=cancel)
+            except CellCounterError as exc:
+                detected = None
+                skipped.append(f"{image.name}: {exc}")
             if cancel is not None and cancel():
                 return
-            if not result.ok:
-                skipped.append(f"{image.name}: {result.error}")
-                continue
-            cells = result.cells
-            points = np.stack([cells["y"], cells["x"]], axis=1) if cells["x"].size else np.zeros((0, 2))
-            found.append(Detections(centroids(item.sample.labels), points, np.asarray(cells["stain"], float),
-                                    max(diameter / 2.0, 1.0)))
+            if detected is not None:
+                found.append(detected)
         tried.append((size, found))
     yield FitProgress(steps, steps, "")
     if not tried[0][1]:
@@ -246,7 +244,7 @@ def _outlined_size(request: FitRequest, loaded: list) -> list[SizeSetting]:
     """The median diameter of the outlined cells, as a size to try (none when there is none or it is the same)."""
     if not request.fit_size:
         return []
-    outlined = [d for image, _, d in loaded if image.kind == "imported" and image.labels is not None
+    outlined = [d for image, _, _, d in loaded if image.kind == "imported" and image.labels is not None
                 and not len(image.points)]
     if not outlined:
         return []

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-import tifffile
-from synthetic_images import MOSTLY_FAINT, stained_discs
+from synthetic_images import MOSTLY_FAINT, stained_disc_labels, stained_discs
 
 from cellcounter_app.cli import main
 from cellcounter_app.project import Project, load_project, save_project
@@ -18,12 +16,7 @@ def _project(tmp_path, annotate: bool = True) -> Project:
     project.set_defaults(model="classical")
     image_id = project.add_images([path])[0]
     if annotate:
-        rows, cols = np.mgrid[:200, :200]
-        labels = np.zeros((200, 200), np.uint16)
-        for k in range(4):
-            labels[(rows - 25) ** 2 + (cols - (25 + 50 * k)) ** 2 <= 100] = k + 1
-        tifffile.imwrite(tmp_path / "faint_labels.tif", labels)
-        import_annotation(project, image_id, tmp_path / "faint_labels.tif")
+        import_annotation(project, image_id, stained_disc_labels(tmp_path / "faint_labels.tif", range(4)))
     save_project(project)
     return project
 

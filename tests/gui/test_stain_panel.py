@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from synthetic_images import MOSTLY_FAINT, stained_discs
+from synthetic_images import MOSTLY_FAINT, stained_disc_labels, stained_discs
 from window_helpers import close_window, counted_alone, open_window, wait_counted
 
 from cellcounter_app.gui.jobs import PreviewRequest, preview, preview_with_stain, stain_candidates
@@ -150,11 +150,9 @@ def test_the_line_follows_the_mouse(qtbot, window, tmp_path):
 
 
 def test_fit_to_my_annotations_draws_the_line_where_the_marked_cells_put_it(qtbot, window, tmp_path):
-    import tifffile
-
     from cellcounter_app.training.annotation_store import import_annotation
 
-    path = mostly_faint(tmp_path / "images" / "faint.png")
+    mostly_faint(tmp_path / "images" / "faint.png")
     window.actions.add_paths([tmp_path / "images"])
     wait_counted(qtbot, window, 1)
     session, panel = window.session, window.stain
@@ -165,12 +163,7 @@ def test_fit_to_my_annotations_draws_the_line_where_the_marked_cells_put_it(qtbo
         panel.fit.click()  # nothing annotated yet
     assert "annotate a few images first" in said.args[0] and panel.fit_note.isVisible()
     # this lab marks only the four clearly stained discs (a label image, as imported from another tool)
-    rows, cols = np.mgrid[:200, :200]
-    labels = np.zeros((200, 200), np.uint16)
-    for k in range(4):
-        labels[(rows - 25) ** 2 + (cols - (25 + 50 * k)) ** 2 <= 100] = k + 1
-    tifffile.imwrite(tmp_path / "faint_labels.tif", labels)
-    import_annotation(session.project, entry.id, tmp_path / "faint_labels.tif")
+    import_annotation(session.project, entry.id, stained_disc_labels(tmp_path / "faint_labels.tif", range(4)))
     with qtbot.waitSignal(panel.fit_done, timeout=30_000) as said:
         panel.fit.click()
     assert "fits the 1 annotated image (4 cells) best: F1 1.00" in said.args[0]
